@@ -1,0 +1,1 @@
+System.Console.WriteLine("quick start: not yet implemented");
