@@ -1,1 +1,3 @@
-System.Console.WriteLine("ipg: not yet implemented");
+using Ipg.Cli;
+
+return IpgCommandLine.CreateRootCommand().Parse(args).Invoke();
