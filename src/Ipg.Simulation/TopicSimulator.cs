@@ -352,6 +352,17 @@ public sealed partial class TopicSimulator
         return copy;
     }
 
+    /// <summary>Test hook: overwrites a user's embedding (no normalisation).</summary>
+    internal void SetUserEmbedding(int user, ReadOnlySpan<double> embedding) =>
+        embedding.CopyTo(_userEmb.AsSpan(user * _dim, _dim));
+
+    /// <summary>Test hook: overwrites an item's embedding (no normalisation) and recomputes its topic.</summary>
+    internal void SetItemEmbedding(int item, ReadOnlySpan<double> embedding)
+    {
+        embedding.CopyTo(_itemEmb.AsSpan(item * _dim, _dim));
+        _itemTopic[item] = DominantTopic(embedding);
+    }
+
     /// <summary>Oracle argmax over items whose bit is clear in a per-user bit set (log collection).</summary>
     internal int OracleBestUnseen(int user, ReadOnlySpan<ulong> shownBits, Span<double> buffer)
     {

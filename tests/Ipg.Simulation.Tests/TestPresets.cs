@@ -1,0 +1,25 @@
+using Ipg.Simulation;
+
+namespace Ipg.Simulation.Tests;
+
+/// <summary>Small presets that keep the suite fast.</summary>
+internal static class TestPresets
+{
+    public static SimulatorOptions Small(long seed = 7) => SimulatorOptions.Paper with { Users = 60, Items = 80, Seed = seed };
+
+    /// <summary>Reference normalisation, written independently of the simulator.</summary>
+    public static double[] Normalised(double[] v)
+    {
+        var n = Math.Sqrt(v.Sum(x => x * x));
+        return v.Select(x => x / n).ToArray();
+    }
+
+    public static double[] Unit(int dimension, int index)
+    {
+        var v = new double[dimension];
+        v[index] = 1;
+        return v;
+    }
+
+    public static int[] Repeat(int users, int item) => Enumerable.Repeat(item, users).ToArray();
+}
