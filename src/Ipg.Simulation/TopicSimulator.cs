@@ -36,6 +36,7 @@ public sealed partial class TopicSimulator
     private readonly int[] _boredTimeout;
     private long _round;
     private long _clickStream;
+    private double[]? _itemEmbTransposed;
 
     /// <summary>Creates a simulator and draws its user and item embeddings (spec §3).</summary>
     /// <param name="options">The parameters; validated.</param>
@@ -361,6 +362,7 @@ public sealed partial class TopicSimulator
     {
         embedding.CopyTo(_itemEmb.AsSpan(item * _dim, _dim));
         _itemTopic[item] = DominantTopic(embedding);
+        _itemEmbTransposed = null;
     }
 
     /// <summary>Oracle argmax over items whose bit is clear in a per-user bit set (log collection).</summary>
@@ -428,11 +430,7 @@ public sealed partial class TopicSimulator
 
     private void PreferencesUnchecked(int user, Span<double> destination)
     {
-        var eu = _userEmb.AsSpan(user * _dim, _dim);
-        for (var i = 0; i < _items; i++)
-        {
-            destination[i] = DeterministicMath.Dot(eu, _itemEmb.AsSpan(i * _dim, _dim));
-        }
+        PreferenceKernel.DotAll(_userEmb.AsSpan(user * _dim, _dim), ItemsTransposed(), _items, destination);
 
         if (_bias[user] is { } b)
         {
@@ -441,6 +439,27 @@ public sealed partial class TopicSimulator
                 destination[item] -= value;
             }
         }
+    }
+
+    /// <summary>Item embeddings dimension-major (derived cache, rebuilt lazily; not part of the state).</summary>
+    private double[] ItemsTransposed()
+    {
+        var t = Volatile.Read(ref _itemEmbTransposed);
+        if (t is null)
+        {
+            t = new double[_itemEmb.Length];
+            for (var i = 0; i < _items; i++)
+            {
+                for (var d = 0; d < _dim; d++)
+                {
+                    t[(d * _items) + i] = _itemEmb[(i * _dim) + d];
+                }
+            }
+
+            Volatile.Write(ref _itemEmbTransposed, t);
+        }
+
+        return t;
     }
 
     /// <summary>spec §3: generation of user and item embeddings.</summary>
