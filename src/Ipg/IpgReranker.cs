@@ -194,6 +194,11 @@ public sealed class IpgReranker
     {
         var items = target.Items;
         int n = catalogue ? items.ItemCount : ids.Length;
+        if (n == 0)
+        {
+            return 0;
+        }
+
         var logits = scratch.Logits[..n];
         var p = scratch.Probabilities[..n];
         var g = scratch.Guidance[..n];
