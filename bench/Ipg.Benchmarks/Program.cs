@@ -1,0 +1,4 @@
+using BenchmarkDotNet.Running;
+
+// dotnet run -c Release --project bench/Ipg.Benchmarks -- --filter '*Scoring*'
+BenchmarkSwitcher.FromAssembly(typeof(Ipg.Benchmarks.ScoringBenchmarks).Assembly).Run(args);

@@ -1,0 +1,272 @@
+using System.Numerics.Tensors;
+
+namespace Ipg;
+
+/// <summary>
+/// The Iterative Preference Guidance re-ranker (Bi et al., WWW 2024; spec §2). For every candidate i it
+/// computes the interaction probability p̂ (from the encoder), the guiding score g towards a target j
+/// under the linear assumption <c>ê_u' = γ·ê_u + (1 − γ)·ê_i</c>, and ranks by <c>r = p̂·g</c>.
+/// </summary>
+/// <remarks>
+/// <para>Immutable and thread-safe: one instance serves concurrent requests. Per-call buffers are pooled,
+/// so the span-based methods allocate nothing in steady state.</para>
+/// <para>Top-K is a partial selection (O(n log K)); equal keys are ordered by the lower item id. The
+/// paper's single recommendation is the first entry of the same call with K = 1.</para>
+/// <para>"Iterative": re-encode the user's latest history every round (the linear update is only a
+/// one-step look-ahead inside the score, never a replacement for encoding).</para>
+/// <para>Items whose score is NaN (e.g. a NaN probability from a custom encoder) are left out of the
+/// result rather than ranked arbitrarily.</para>
+/// </remarks>
+public sealed class IpgReranker
+{
+    /// <summary>Creates a re-ranker over <paramref name="encoder"/>'s item table.</summary>
+    /// <param name="encoder">Supplies the item table, user representations and probabilities.</param>
+    /// <param name="options">Form, γ and negative-guidance policy; <see cref="IpgOptions.Default"/> when null.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="encoder"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range (see <see cref="IpgOptions.Validate"/>).</exception>
+    public IpgReranker(ISequentialEncoder encoder, IpgOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(encoder);
+        options ??= IpgOptions.Default;
+        options.Validate();
+        Encoder = encoder;
+        Options = options;
+    }
+
+    /// <summary>The encoder whose item table and probabilities are used.</summary>
+    public ISequentialEncoder Encoder { get; }
+
+    /// <summary>The options this re-ranker was built with.</summary>
+    public IpgOptions Options { get; }
+
+    /// <summary>
+    /// Prepares <paramref name="targetItemId"/> once (<c>ê_j·ê_i</c> for every item); reuse the result for
+    /// every user and round of that target.
+    /// </summary>
+    /// <param name="targetItemId">The target id in <c>1..N</c>.</param>
+    /// <returns>The prepared target.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="targetItemId"/> is outside <c>1..N</c>.</exception>
+    public GuidanceTarget PrepareTarget(int targetItemId) => GuidanceTarget.Create(Encoder.ItemEmbeddings, targetItemId);
+
+    /// <summary>Re-ranks the whole catalogue for one user; writes the best <c>destination.Length</c> items.</summary>
+    /// <param name="userEmbedding">ê_u, d finite values (e.g. from <see cref="ISequentialEncoder.Encode"/>).</param>
+    /// <param name="target">The prepared target (from this encoder's table).</param>
+    /// <param name="destination">Receives up to K = <c>destination.Length</c> (≥ 1) entries, best first.</param>
+    /// <param name="excludedItems">Ids never returned (already seen or recommended); ids in <c>1..N</c>.</param>
+    /// <returns>The number of entries written: <c>min(K, N − |excluded|)</c> (fewer only if scores are NaN).</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="target"/> is null.</exception>
+    /// <exception cref="ArgumentException">Wrong user vector length or a non-finite component; empty destination; target from another table.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An excluded id is outside <c>1..N</c>.</exception>
+    public int RerankCatalogue(ReadOnlySpan<float> userEmbedding, GuidanceTarget target, Span<RankedItem> destination, ReadOnlySpan<int> excludedItems = default)
+    {
+        var items = ValidateCommon(userEmbedding, target, destination.Length);
+        items.ValidateItemIds(excludedItems, nameof(excludedItems));
+        using var scratch = new ScoringScratch(items.ItemCount, destination.Length, items.ItemCount);
+        Scoring.MarkIds(excludedItems, scratch.Bits);
+        return RerankCore(userEmbedding, target, ReadOnlySpan<int>.Empty, catalogue: true, excludedItems.IsEmpty ? default : scratch.Bits, destination, scratch);
+    }
+
+    /// <summary>
+    /// Re-ranks a caller-supplied candidate list (e.g. from upstream retrieval) for one user; writes the
+    /// best <c>destination.Length</c> candidates. Duplicate candidates count once (first occurrence).
+    /// </summary>
+    /// <param name="userEmbedding">ê_u, d finite values.</param>
+    /// <param name="target">The prepared target (from this encoder's table).</param>
+    /// <param name="candidates">Candidate ids in <c>1..N</c>; may be empty (nothing is returned).</param>
+    /// <param name="destination">Receives up to K = <c>destination.Length</c> (≥ 1) entries, best first.</param>
+    /// <param name="excludedItems">Ids never returned; ids in <c>1..N</c>.</param>
+    /// <returns>The number of entries written.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="target"/> is null.</exception>
+    /// <exception cref="ArgumentException">Wrong user vector length or a non-finite component; empty destination; target from another table.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A candidate or excluded id is outside <c>1..N</c>.</exception>
+    public int RerankCandidates(ReadOnlySpan<float> userEmbedding, GuidanceTarget target, ReadOnlySpan<int> candidates, Span<RankedItem> destination, ReadOnlySpan<int> excludedItems = default)
+    {
+        var items = ValidateCommon(userEmbedding, target, destination.Length);
+        items.ValidateItemIds(candidates, nameof(candidates));
+        items.ValidateItemIds(excludedItems, nameof(excludedItems));
+        using var scratch = new ScoringScratch(candidates.Length, destination.Length, items.ItemCount);
+        Scoring.MarkIds(excludedItems, scratch.Bits);
+        int n = Scoring.CompactCandidates(candidates, scratch.Bits, scratch.Ids);
+        return RerankCore(userEmbedding, target, scratch.Ids[..n], catalogue: false, default, destination, scratch);
+    }
+
+    /// <summary>
+    /// Encodes <paramref name="history"/> with the encoder and re-ranks the whole catalogue: the one-call
+    /// path for a single request.
+    /// </summary>
+    /// <param name="history">The user's item ids, oldest first; may be empty.</param>
+    /// <param name="target">The prepared target.</param>
+    /// <param name="count">How many items to return (K ≥ 1).</param>
+    /// <param name="excludedItems">Ids never returned.</param>
+    /// <returns>Up to <paramref name="count"/> entries, best first.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is below 1, or an id is outside <c>1..N</c>.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="target"/> is null.</exception>
+    public RankedItem[] Recommend(ReadOnlySpan<int> history, GuidanceTarget target, int count, ReadOnlySpan<int> excludedItems = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        ArgumentNullException.ThrowIfNull(target);
+        Span<float> user = Encoder.Dimension <= 256 ? stackalloc float[Encoder.Dimension] : new float[Encoder.Dimension];
+        Encoder.Encode(history, user);
+        var result = new RankedItem[Math.Min(count, Encoder.ItemCount)];
+        int written = RerankCatalogue(user, target, result, excludedItems);
+        return written == result.Length ? result : result[..written];
+    }
+
+    /// <summary>
+    /// Re-ranks the whole catalogue for many users in parallel.
+    /// </summary>
+    /// <param name="userEmbeddings">Users × d values, row-major.</param>
+    /// <param name="target">The prepared target.</param>
+    /// <param name="count">K ≥ 1 entries per user.</param>
+    /// <param name="destination">Users × K entries, row-major; row u receives user u's list, best first.</param>
+    /// <param name="counts">One entry per user: how many entries of its row were written.</param>
+    /// <param name="exclusions">Per-user exclusions (user index = row index), or null.</param>
+    /// <param name="cancellationToken">Cancels between users.</param>
+    /// <exception cref="ArgumentException">Lengths disagree, or the exclusion mask has another shape.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is below 1.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled; rows already written stay valid.</exception>
+    public void RerankBatch(ReadOnlyMemory<float> userEmbeddings, GuidanceTarget target, int count, Memory<RankedItem> destination, Memory<int> counts, ExclusionMask? exclusions = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        int d = Encoder.Dimension;
+        if (userEmbeddings.Length % d != 0)
+        {
+            throw new ArgumentException($"Length {userEmbeddings.Length} is not a multiple of the dimension {d}.", nameof(userEmbeddings));
+        }
+
+        int users = userEmbeddings.Length / d;
+        if (destination.Length < (long)users * count)
+        {
+            throw new ArgumentException($"Need {users} × {count} entries, got {destination.Length}.", nameof(destination));
+        }
+
+        if (counts.Length < users)
+        {
+            throw new ArgumentException($"Need {users} counts, got {counts.Length}.", nameof(counts));
+        }
+
+        ValidateMask(exclusions, users, Encoder.ItemCount, nameof(exclusions));
+        target.EnsureSameTable(Encoder.ItemEmbeddings, nameof(target));
+        var options = new ParallelOptions { CancellationToken = cancellationToken };
+        Parallel.For(0, users, options, u =>
+        {
+            var user = userEmbeddings.Span.Slice(u * d, d);
+            var row = destination.Span.Slice(u * count, count);
+            counts.Span[u] = RerankOne(user, target, row, exclusions, u);
+        });
+    }
+
+    /// <summary>One user of a batch or a policy call: catalogue-wide, exclusions from a mask row.</summary>
+    internal int RerankOne(ReadOnlySpan<float> user, GuidanceTarget target, Span<RankedItem> destination, ExclusionMask? exclusions, int userIndex)
+    {
+        var items = ValidateCommon(user, target, destination.Length);
+        using var scratch = new ScoringScratch(items.ItemCount, destination.Length, items.ItemCount);
+        var excluded = exclusions is null ? default : exclusions.Row(userIndex);
+        return RerankCore(user, target, ReadOnlySpan<int>.Empty, catalogue: true, excluded, destination, scratch);
+    }
+
+    private ItemEmbeddingTable ValidateCommon(ReadOnlySpan<float> user, GuidanceTarget target, int k)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        var items = Encoder.ItemEmbeddings;
+        target.EnsureSameTable(items, nameof(target));
+        Scoring.ValidateVector(user, items.Dimension, "userEmbedding");
+        if (k < 1)
+        {
+            throw new ArgumentException("The destination must have room for at least one item (K ≥ 1).", "destination");
+        }
+
+        return items;
+    }
+
+    internal static void ValidateMask(ExclusionMask? mask, int users, int itemCount, string paramName)
+    {
+        if (mask is not null && (mask.UserCount < users || mask.ItemCount != itemCount))
+        {
+            throw new ArgumentException(
+                $"The exclusion mask is {mask.UserCount} users × {mask.ItemCount} items; need at least {users} users × {itemCount} items.", paramName);
+        }
+    }
+
+    /// <summary>The scoring of spec §2 over the candidates (or the whole catalogue), then top-K.</summary>
+    private int RerankCore(ReadOnlySpan<float> user, GuidanceTarget target, ReadOnlySpan<int> ids, bool catalogue, ReadOnlySpan<ulong> excluded, Span<RankedItem> destination, ScoringScratch scratch)
+    {
+        var items = target.Items;
+        int n = catalogue ? items.ItemCount : ids.Length;
+        if (n == 0)
+        {
+            return 0;
+        }
+
+        var logits = scratch.Logits[..n];
+        var p = scratch.Probabilities[..n];
+        var g = scratch.Guidance[..n];
+        var keys = scratch.Keys[..n];
+
+        if (catalogue)
+        {
+            Scoring.CatalogueLogits(user, items, logits);
+        }
+        else
+        {
+            Scoring.CandidateLogits(user, items, ids, logits);
+        }
+
+        Encoder.ComputeProbabilities(logits, p);
+
+        // ê_j·ê_u: the user's current preference for the target under the model.
+        float userDotTarget = TensorPrimitives.Dot(user, target.Embedding);
+        float gamma = Options.Gamma;
+        switch (Options.Form)
+        {
+            case GuidanceForm.Increase:
+                // g = ê_j·(γ·ê_u + (1 − γ)·ê_i) − ê_j·ê_u = (1 − γ)·(ê_j·ê_i − ê_j·ê_u)   (spec §2)
+                Scoring.Gather(target.TargetDots, ids, catalogue, g);
+                TensorPrimitives.Subtract(g, userDotTarget, g);
+                TensorPrimitives.Multiply(g, 1f - gamma, g);
+                break;
+            case GuidanceForm.Absolute:
+                // g = ê_j·ê_u' = γ·(ê_j·ê_u) + (1 − γ)·(ê_j·ê_i)   (design card)
+                Scoring.Gather(target.TargetDots, ids, catalogue, g);
+                TensorPrimitives.Multiply(g, 1f - gamma, g);
+                TensorPrimitives.Add(g, gamma * userDotTarget, g);
+                break;
+            default:
+                // g = cos(ê_i, ê_j) − cos(ê_u, ê_j)   (the authors' code)
+                float denominator = TensorPrimitives.Norm(user) * target.Norm;
+                float userCosine = denominator > 0f ? userDotTarget / denominator : 0f;
+                Scoring.Gather(target.TargetCosines, ids, catalogue, g);
+                TensorPrimitives.Subtract(g, userCosine, g);
+                break;
+        }
+
+        // r = p̂ · g, kept in Logits' place (the logits are no longer needed).
+        var r = logits;
+        TensorPrimitives.Multiply(p, g, r);
+
+        if (Options.NegativeGuidance == NegativeGuidancePolicy.Raw)
+        {
+            r.CopyTo(keys);
+        }
+        else
+        {
+            // Positive guidance first by r (r ≥ 0 there); the rest by p̂ alone, mapped to [−2, −1] so it
+            // always ranks below the positive tier.
+            for (int k = 0; k < n; k++)
+            {
+                keys[k] = g[k] > 0f ? r[k] : p[k] - 2f;
+            }
+        }
+
+        var order = scratch.Order[..destination.Length];
+        int written = TopKSelector.Select(keys, ids, excluded, order);
+        for (int k = 0; k < written; k++)
+        {
+            int pos = order[k];
+            destination[k] = new RankedItem(catalogue ? pos + 1 : ids[pos], p[pos], g[pos], r[pos]);
+        }
+
+        return written;
+    }
+}
