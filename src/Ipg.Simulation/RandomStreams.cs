@@ -16,6 +16,7 @@ internal static class RandomStreams
         ItemEmbeddings = 2,
         Clicks = 3,
         LogCollection = 4,
+        Targets = 5,
     }
 
     /// <summary>A fresh, non-thread-safe Xoshiro256** generator for one stream.</summary>

@@ -278,7 +278,10 @@ public sealed partial class TopicSimulator
     /// Simulates one round: every user is shown one item, clicks are sampled, and the state is
     /// updated (drift, repeat penalty, boredom; spec §3).
     /// </summary>
-    /// <param name="recommendations">One zero-based item per user (length <see cref="UserCount"/>).</param>
+    /// <param name="recommendations">
+    /// One zero-based item per user (length <see cref="UserCount"/>); a negative value means the user is
+    /// shown nothing this round (no click; the user's random number is still drawn, so the others' are unchanged).
+    /// </param>
     /// <param name="clicked">Receives whether each user clicked (length ≥ <see cref="UserCount"/>).</param>
     /// <exception cref="ArgumentException">A length is wrong or an item is out of range; the state is unchanged.</exception>
     public void Step(ReadOnlySpan<int> recommendations, Span<bool> clicked)
@@ -294,15 +297,16 @@ public sealed partial class TopicSimulator
         var rng = RandomStreams.Create(_options.Seed, RandomStreams.Purpose.Clicks, _clickStream, _round);
         for (var u = 0; u < _users; u++)
         {
-            var p = ClickProbabilityOfScore(PreferenceUnchecked(u, recommendations[u]));
-            clicked[u] = rng.NextDouble() < p;
+            var draw = rng.NextDouble();
+            var item = recommendations[u];
+            clicked[u] = item >= 0 && draw < ClickProbabilityOfScore(PreferenceUnchecked(u, item));
         }
 
         ApplyRoundUnchecked(recommendations, clicked);
     }
 
     /// <summary>Simulates one round (see <see cref="Step(ReadOnlySpan{int}, Span{bool})"/>) and returns the clicks.</summary>
-    /// <param name="recommendations">One zero-based item per user.</param>
+    /// <param name="recommendations">One zero-based item per user (negative = nothing shown).</param>
     /// <returns>Whether each user clicked.</returns>
     /// <exception cref="ArgumentException">A length is wrong or an item is out of range; the state is unchanged.</exception>
     public bool[] Step(ReadOnlySpan<int> recommendations)
@@ -322,6 +326,14 @@ public sealed partial class TopicSimulator
         if (clicked.Length != _users)
         {
             throw new ArgumentException($"clicked must hold {_users} values, got {clicked.Length}.", nameof(clicked));
+        }
+
+        for (var u = 0; u < _users; u++)
+        {
+            if (clicked[u] && recommendations[u] < 0)
+            {
+                throw new ArgumentException($"User {u} clicked without being shown an item.", nameof(clicked));
+            }
         }
 
         ApplyRoundUnchecked(recommendations, clicked);
@@ -399,9 +411,9 @@ public sealed partial class TopicSimulator
 
         for (var u = 0; u < _users; u++)
         {
-            if ((uint)recommendations[u] >= (uint)_items)
+            if (recommendations[u] >= _items)
             {
-                throw new ArgumentException($"recommendations[{u}] = {recommendations[u]} is not an item in [0, {_items}).", nameof(recommendations));
+                throw new ArgumentException($"recommendations[{u}] = {recommendations[u]} is not an item in [0, {_items}) (negative = nothing shown).", nameof(recommendations));
             }
         }
     }
@@ -585,7 +597,7 @@ public sealed partial class TopicSimulator
         {
             var eu = _userEmb.AsSpan(u * _dim, _dim);
             var item = recommendations[u];
-            var click = clicked[u];
+            var click = clicked[u] && item >= 0;
             if (click)
             {
                 // Remember the clicked item's topic (ring buffer of the last BoredomWindow clicks).

@@ -338,4 +338,69 @@ public class TopicSimulatorTests
         // The per-round generator is the only allocation (a few hundred bytes), never per user.
         allocated.Should().BeLessThan(1024);
     }
+
+    [Fact]
+    public void Target_gains_match_cloning_and_applying_the_click()
+    {
+        var sim = new TopicSimulator(Small(21));
+        // Warm up so that bias, windows and boredom are populated (oracle pushes same topics).
+        for (var r = 0; r < 15; r++)
+        {
+            sim.Step(Enumerable.Range(0, 60).Select(u => sim.OracleBestItem(u)).ToArray());
+        }
+
+        var gains = new double[80];
+        var anyBoredCase = false;
+        for (var u = 0; u < 60; u += 7)
+        {
+            var target = (u * 11) % 80;
+            sim.TargetGainsIfClicked(u, target, gains);
+            for (var i = 0; i < 80; i += 3)
+            {
+                var copy = sim.Clone();
+                var recs = Enumerable.Repeat(-1, 60).ToArray();
+                recs[u] = i;
+                var clicks = new bool[60];
+                clicks[u] = true;
+                copy.ApplyRound(recs, clicks);
+                var expected = copy.Preference(u, target) - sim.Preference(u, target);
+                gains[i].Should().BeApproximately(expected, 1e-12, $"user {u}, item {i}");
+                anyBoredCase |= copy.IsBored(u, sim.ItemTopic(i));
+            }
+
+            // Clicking the target itself also pays the repeat penalty.
+            var self = sim.Clone();
+            var r2 = Enumerable.Repeat(-1, 60).ToArray();
+            r2[u] = target;
+            var c2 = new bool[60];
+            c2[u] = true;
+            self.ApplyRound(r2, c2);
+            sim.TargetGainsIfClicked(u, target, gains);
+            gains[target].Should().BeApproximately(self.Preference(u, target) - sim.Preference(u, target), 1e-12);
+        }
+
+        anyBoredCase.Should().BeTrue("the warm-up must exercise the boredom branch");
+    }
+
+    [Fact]
+    public void A_negative_recommendation_shows_nothing_and_keeps_the_other_users_draws()
+    {
+        var a = new TopicSimulator(Small(8));
+        var b = a.Clone();
+        var recs = Enumerable.Range(0, 60).Select(u => a.OracleBestItem(u)).ToArray();
+        var withGap = (int[])recs.Clone();
+        withGap[10] = -1;
+        var ca = a.Step(recs);
+        var cb = b.Step(withGap);
+        cb[10].Should().BeFalse();
+        for (var u = 0; u < 60; u++)
+        {
+            if (u != 10)
+            {
+                cb[u].Should().Be(ca[u]);
+            }
+        }
+
+        b.Invoking(s => s.ApplyRound(withGap, Enumerable.Repeat(true, 60).ToArray())).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("clicked");
+    }
 }
