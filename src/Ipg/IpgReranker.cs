@@ -1,4 +1,8 @@
+using System.Diagnostics;
 using System.Numerics.Tensors;
+using Ipg.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Ipg;
 
@@ -16,21 +20,28 @@ namespace Ipg;
 /// one-step look-ahead inside the score, never a replacement for encoding).</para>
 /// <para>Items whose score is NaN (e.g. a NaN probability from a custom encoder) are left out of the
 /// result rather than ranked arbitrarily.</para>
+/// <para>Observability: metrics and activities under <see cref="IpgTelemetry"/>; a warning through the
+/// logger when no candidate has positive guidance.</para>
 /// </remarks>
 public sealed class IpgReranker
 {
+    private readonly ILogger _logger;
+
     /// <summary>Creates a re-ranker over <paramref name="encoder"/>'s item table.</summary>
     /// <param name="encoder">Supplies the item table, user representations and probabilities.</param>
     /// <param name="options">Form, γ and negative-guidance policy; <see cref="IpgOptions.Default"/> when null.</param>
+    /// <param name="logger">Receives start-up information and negative-guidance warnings; none when null.</param>
     /// <exception cref="ArgumentNullException"><paramref name="encoder"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range (see <see cref="IpgOptions.Validate"/>).</exception>
-    public IpgReranker(ISequentialEncoder encoder, IpgOptions? options = null)
+    public IpgReranker(ISequentialEncoder encoder, IpgOptions? options = null, ILogger<IpgReranker>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(encoder);
         options ??= IpgOptions.Default;
         options.Validate();
         Encoder = encoder;
         Options = options;
+        _logger = logger ?? (ILogger)NullLogger.Instance;
+        Log.RerankerCreated(_logger, encoder.ItemCount, encoder.Dimension, options.Form, options.Gamma, options.NegativeGuidance);
     }
 
     /// <summary>The encoder whose item table and probabilities are used.</summary>
@@ -199,6 +210,15 @@ public sealed class IpgReranker
             return 0;
         }
 
+        long started = Stopwatch.GetTimestamp();
+        using var activity = IpgTelemetry.Source.StartActivity("Ipg.Rerank");
+        if (activity is not null)
+        {
+            activity.SetTag("ipg.target", target.ItemId);
+            activity.SetTag("ipg.candidates", n);
+            activity.SetTag("ipg.k", destination.Length);
+        }
+
         var logits = scratch.Logits[..n];
         var p = scratch.Probabilities[..n];
         var g = scratch.Guidance[..n];
@@ -267,6 +287,19 @@ public sealed class IpgReranker
             destination[k] = new RankedItem(catalogue ? pos + 1 : ids[pos], p[pos], g[pos], r[pos]);
         }
 
+        if (written > 0 && !(destination[0].Guidance > 0f) && (IpgTelemetry.NegativeGuidance.Enabled || _logger.IsEnabled(LogLevel.Warning)))
+        {
+            // The top entry has g ≤ 0: under AccuracyFallback that means no candidate had g > 0; under Raw,
+            // r_top ≤ 0 can only happen when every candidate's g ≤ 0 (p̂ > 0), so check the maximum.
+            if (TensorPrimitives.Max(g) <= 0f)
+            {
+                IpgTelemetry.NegativeGuidance.Add(1);
+                Log.NoPositiveGuidance(_logger, target.ItemId, n, Options.NegativeGuidance);
+            }
+        }
+
+        IpgTelemetry.CandidatesScored.Add(n);
+        IpgTelemetry.RerankDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
         return written;
     }
 }
