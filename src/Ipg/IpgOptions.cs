@@ -30,10 +30,29 @@ public sealed record IpgOptions
     /// <summary>What to do with candidates whose guiding score is not positive. Default <see cref="NegativeGuidancePolicy.AccuracyFallback"/>.</summary>
     public NegativeGuidancePolicy NegativeGuidance { get; init; } = NegativeGuidancePolicy.AccuracyFallback;
 
+    /// <summary>Linear (the paper) or exact (re-encoded) look-ahead. Default <see cref="LookAheadMode.Linear"/>.</summary>
+    public LookAheadMode LookAhead { get; init; } = LookAheadMode.Linear;
+
+    /// <summary>
+    /// M, how many of the best candidates by the linear score the <see cref="LookAheadMode.Exact"/> mode
+    /// re-encodes (at least K are always re-encoded). Default 20.
+    /// </summary>
+    public int ExactCandidates { get; init; } = 20;
+
     /// <summary>Throws when an option is out of range.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">An enum value is undefined, or γ is not a finite value in <c>[0, 1)</c>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An enum value is undefined, γ is not a finite value in <c>[0, 1)</c>, or <see cref="ExactCandidates"/> is below 1.</exception>
     public void Validate()
     {
+        if (!Enum.IsDefined(LookAhead))
+        {
+            throw new ArgumentOutOfRangeException(nameof(LookAhead), LookAhead, "Unknown look-ahead mode.");
+        }
+
+        if (ExactCandidates < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ExactCandidates), ExactCandidates, "The exact look-ahead needs at least one candidate.");
+        }
+
         if (!Enum.IsDefined(Form))
         {
             throw new ArgumentOutOfRangeException(nameof(Form), Form, "Unknown guidance form.");

@@ -1,4 +1,8 @@
+using System.Diagnostics;
 using System.Numerics.Tensors;
+using Ipg.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Ipg;
 
@@ -16,21 +20,28 @@ namespace Ipg;
 /// one-step look-ahead inside the score, never a replacement for encoding).</para>
 /// <para>Items whose score is NaN (e.g. a NaN probability from a custom encoder) are left out of the
 /// result rather than ranked arbitrarily.</para>
+/// <para>Observability: metrics and activities under <see cref="IpgTelemetry"/>; a warning through the
+/// logger when no candidate has positive guidance.</para>
 /// </remarks>
 public sealed class IpgReranker
 {
+    private readonly ILogger _logger;
+
     /// <summary>Creates a re-ranker over <paramref name="encoder"/>'s item table.</summary>
     /// <param name="encoder">Supplies the item table, user representations and probabilities.</param>
     /// <param name="options">Form, γ and negative-guidance policy; <see cref="IpgOptions.Default"/> when null.</param>
+    /// <param name="logger">Receives start-up information and negative-guidance warnings; none when null.</param>
     /// <exception cref="ArgumentNullException"><paramref name="encoder"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range (see <see cref="IpgOptions.Validate"/>).</exception>
-    public IpgReranker(ISequentialEncoder encoder, IpgOptions? options = null)
+    public IpgReranker(ISequentialEncoder encoder, IpgOptions? options = null, ILogger<IpgReranker>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(encoder);
         options ??= IpgOptions.Default;
         options.Validate();
         Encoder = encoder;
         Options = options;
+        _logger = logger ?? (ILogger)NullLogger.Instance;
+        Log.RerankerCreated(_logger, encoder.ItemCount, encoder.Dimension, options.Form, options.Gamma, options.NegativeGuidance);
     }
 
     /// <summary>The encoder whose item table and probabilities are used.</summary>
@@ -57,8 +68,10 @@ public sealed class IpgReranker
     /// <exception cref="ArgumentNullException"><paramref name="target"/> is null.</exception>
     /// <exception cref="ArgumentException">Wrong user vector length or a non-finite component; empty destination; target from another table.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An excluded id is outside <c>1..N</c>.</exception>
+    /// <exception cref="InvalidOperationException">The options ask for the exact look-ahead, which needs the history (use <see cref="Recommend"/>).</exception>
     public int RerankCatalogue(ReadOnlySpan<float> userEmbedding, GuidanceTarget target, Span<RankedItem> destination, ReadOnlySpan<int> excludedItems = default)
     {
+        EnsureLinear();
         var items = ValidateCommon(userEmbedding, target, destination.Length);
         items.ValidateItemIds(excludedItems, nameof(excludedItems));
         using var scratch = new ScoringScratch(items.ItemCount, destination.Length, items.ItemCount);
@@ -79,8 +92,10 @@ public sealed class IpgReranker
     /// <exception cref="ArgumentNullException"><paramref name="target"/> is null.</exception>
     /// <exception cref="ArgumentException">Wrong user vector length or a non-finite component; empty destination; target from another table.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A candidate or excluded id is outside <c>1..N</c>.</exception>
+    /// <exception cref="InvalidOperationException">The options ask for the exact look-ahead, which needs the history (use <see cref="Recommend"/>).</exception>
     public int RerankCandidates(ReadOnlySpan<float> userEmbedding, GuidanceTarget target, ReadOnlySpan<int> candidates, Span<RankedItem> destination, ReadOnlySpan<int> excludedItems = default)
     {
+        EnsureLinear();
         var items = ValidateCommon(userEmbedding, target, destination.Length);
         items.ValidateItemIds(candidates, nameof(candidates));
         items.ValidateItemIds(excludedItems, nameof(excludedItems));
@@ -92,7 +107,7 @@ public sealed class IpgReranker
 
     /// <summary>
     /// Encodes <paramref name="history"/> with the encoder and re-ranks the whole catalogue: the one-call
-    /// path for a single request.
+    /// path for a single request. Honours <see cref="IpgOptions.LookAhead"/>.
     /// </summary>
     /// <param name="history">The user's item ids, oldest first; may be empty.</param>
     /// <param name="target">The prepared target.</param>
@@ -105,10 +120,15 @@ public sealed class IpgReranker
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         ArgumentNullException.ThrowIfNull(target);
+        var items = Encoder.ItemEmbeddings;
+        target.EnsureSameTable(items, nameof(target));
+        items.ValidateItemIds(excludedItems, nameof(excludedItems));
         Span<float> user = Encoder.Dimension <= 256 ? stackalloc float[Encoder.Dimension] : new float[Encoder.Dimension];
         Encoder.Encode(history, user);
         var result = new RankedItem[Math.Min(count, Encoder.ItemCount)];
-        int written = RerankCatalogue(user, target, result, excludedItems);
+        var bits = new ulong[(items.ItemCount >> 6) + 1];
+        Scoring.MarkIds(excludedItems, bits);
+        int written = RerankUser(history, user, target, result, excludedItems.IsEmpty ? default : bits);
         return written == result.Length ? result : result[..written];
     }
 
@@ -125,8 +145,10 @@ public sealed class IpgReranker
     /// <exception cref="ArgumentException">Lengths disagree, or the exclusion mask has another shape.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is below 1.</exception>
     /// <exception cref="OperationCanceledException">Cancelled; rows already written stay valid.</exception>
+    /// <exception cref="InvalidOperationException">The options ask for the exact look-ahead, which needs the histories (use <see cref="Policies.IpgPolicy"/>).</exception>
     public void RerankBatch(ReadOnlyMemory<float> userEmbeddings, GuidanceTarget target, int count, Memory<RankedItem> destination, Memory<int> counts, ExclusionMask? exclusions = null, CancellationToken cancellationToken = default)
     {
+        EnsureLinear();
         ArgumentNullException.ThrowIfNull(target);
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         int d = Encoder.Dimension;
@@ -157,13 +179,109 @@ public sealed class IpgReranker
         });
     }
 
-    /// <summary>One user of a batch or a policy call: catalogue-wide, exclusions from a mask row.</summary>
+    /// <summary>One user of a batch: catalogue-wide, linear look-ahead, exclusions from a mask row.</summary>
     internal int RerankOne(ReadOnlySpan<float> user, GuidanceTarget target, Span<RankedItem> destination, ExclusionMask? exclusions, int userIndex)
     {
-        var items = ValidateCommon(user, target, destination.Length);
-        using var scratch = new ScoringScratch(items.ItemCount, destination.Length, items.ItemCount);
         var excluded = exclusions is null ? default : exclusions.Row(userIndex);
-        return RerankCore(user, target, ReadOnlySpan<int>.Empty, catalogue: true, excluded, destination, scratch);
+        return RerankUser(ReadOnlySpan<int>.Empty, user, target, destination, excluded, forceLinear: true);
+    }
+
+    /// <summary>One user, catalogue-wide, in the configured look-ahead mode (a policy call or <see cref="Recommend"/>).</summary>
+    internal int RerankUser(ReadOnlySpan<int> history, ReadOnlySpan<float> user, GuidanceTarget target, Span<RankedItem> destination, ReadOnlySpan<ulong> excluded, bool forceLinear = false)
+    {
+        var items = ValidateCommon(user, target, destination.Length);
+        if (forceLinear || Options.LookAhead == LookAheadMode.Linear)
+        {
+            using var scratch = new ScoringScratch(items.ItemCount, destination.Length, items.ItemCount);
+            return RerankCore(user, target, ReadOnlySpan<int>.Empty, catalogue: true, excluded, destination, scratch);
+        }
+
+        return RerankExact(history, user, target, destination, excluded);
+    }
+
+    /// <summary>
+    /// The exact look-ahead (<see cref="LookAheadMode.Exact"/>): shortlist M candidates by the linear score,
+    /// re-encode <c>s ⊕ i</c> for each in one batch, and re-score with the encoder's real next state.
+    /// </summary>
+    private int RerankExact(ReadOnlySpan<int> history, ReadOnlySpan<float> user, GuidanceTarget target, Span<RankedItem> destination, ReadOnlySpan<ulong> excluded)
+    {
+        var items = target.Items;
+        int d = items.Dimension;
+        int m = Math.Min(Math.Max(Options.ExactCandidates, destination.Length), items.ItemCount);
+        var shortlist = new RankedItem[m];
+        int found;
+        using (var scratch = new ScoringScratch(items.ItemCount, m, items.ItemCount))
+        {
+            found = RerankCore(user, target, ReadOnlySpan<int>.Empty, catalogue: true, excluded, shortlist, scratch);
+        }
+
+        if (found == 0)
+        {
+            return 0;
+        }
+
+        // s ⊕ i for every shortlisted i; the encoder would drop the oldest items beyond its maximum anyway.
+        int keep = Math.Min(history.Length, Math.Max(0, Encoder.MaxHistoryLength - 1));
+        var recent = history[^keep..];
+        var extended = new int[found * (keep + 1)];
+        var histories = new ReadOnlyMemory<int>[found];
+        for (int c = 0; c < found; c++)
+        {
+            var slot = extended.AsMemory(c * (keep + 1), keep + 1);
+            recent.CopyTo(slot.Span);
+            slot.Span[keep] = shortlist[c].ItemId;
+            histories[c] = slot;
+        }
+
+        var next = new float[found * d];
+        Encoder.EncodeBatch(histories, next);
+
+        var targetEmbedding = target.Embedding;
+        float userDotTarget = TensorPrimitives.Dot(user, targetEmbedding);
+        float userNorm = TensorPrimitives.Norm(user);
+        float userCosine = userNorm * target.Norm > 0f ? userDotTarget / (userNorm * target.Norm) : 0f;
+        var keys = new float[found];
+        for (int c = 0; c < found; c++)
+        {
+            var after = next.AsSpan(c * d, d);
+            float afterDotTarget = TensorPrimitives.Dot(after, targetEmbedding);
+            float g = Options.Form switch
+            {
+                GuidanceForm.Increase => afterDotTarget - userDotTarget,
+                GuidanceForm.Absolute => afterDotTarget,
+                _ => CosineOrZero(afterDotTarget, TensorPrimitives.Norm(after) * target.Norm) - userCosine,
+            };
+            float p = shortlist[c].Probability;
+            float r = p * g;
+            shortlist[c] = new RankedItem(shortlist[c].ItemId, p, g, r);
+            keys[c] = Options.NegativeGuidance == NegativeGuidancePolicy.Raw || g > 0f ? r : p - 2f;
+        }
+
+        var ids = new int[found];
+        for (int c = 0; c < found; c++)
+        {
+            ids[c] = shortlist[c].ItemId;
+        }
+
+        var order = new int[Math.Min(destination.Length, found)];
+        int written = TopKSelector.Select(keys, ids, default, order);
+        for (int k = 0; k < written; k++)
+        {
+            destination[k] = shortlist[order[k]];
+        }
+
+        return written;
+    }
+
+    private static float CosineOrZero(float dot, float denominator) => denominator > 0f ? dot / denominator : 0f;
+
+    private void EnsureLinear()
+    {
+        if (Options.LookAhead != LookAheadMode.Linear)
+        {
+            throw new InvalidOperationException(
+                "The exact look-ahead re-encodes the history with each candidate appended, so it needs the history: use Recommend(history, ...) or IpgPolicy instead of the embedding-only methods.");
+        }
     }
 
     private ItemEmbeddingTable ValidateCommon(ReadOnlySpan<float> user, GuidanceTarget target, int k)
@@ -197,6 +315,15 @@ public sealed class IpgReranker
         if (n == 0)
         {
             return 0;
+        }
+
+        long started = Stopwatch.GetTimestamp();
+        using var activity = IpgTelemetry.Source.StartActivity("Ipg.Rerank");
+        if (activity is not null)
+        {
+            activity.SetTag("ipg.target", target.ItemId);
+            activity.SetTag("ipg.candidates", n);
+            activity.SetTag("ipg.k", destination.Length);
         }
 
         var logits = scratch.Logits[..n];
@@ -267,6 +394,19 @@ public sealed class IpgReranker
             destination[k] = new RankedItem(catalogue ? pos + 1 : ids[pos], p[pos], g[pos], r[pos]);
         }
 
+        if (written > 0 && !(destination[0].Guidance > 0f) && (IpgTelemetry.NegativeGuidance.Enabled || _logger.IsEnabled(LogLevel.Warning)))
+        {
+            // The top entry has g ≤ 0: under AccuracyFallback that means no candidate had g > 0; under Raw,
+            // r_top ≤ 0 can only happen when every candidate's g ≤ 0 (p̂ > 0), so check the maximum.
+            if (TensorPrimitives.Max(g) <= 0f)
+            {
+                IpgTelemetry.NegativeGuidance.Add(1);
+                Log.NoPositiveGuidance(_logger, target.ItemId, n, Options.NegativeGuidance);
+            }
+        }
+
+        IpgTelemetry.CandidatesScored.Add(n);
+        IpgTelemetry.RerankDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
         return written;
     }
 }

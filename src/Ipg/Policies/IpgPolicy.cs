@@ -2,7 +2,10 @@ using System.Buffers;
 
 namespace Ipg.Policies;
 
-/// <summary>IPG as a policy: each user's slate is the top of <see cref="IpgReranker.RerankCatalogue"/> for the round's target.</summary>
+/// <summary>
+/// IPG as a policy: each user's slate is the top of the re-ranked catalogue for the round's target, in the
+/// re-ranker's look-ahead mode (the exact mode re-encodes from <see cref="PolicyContext.Histories"/>).
+/// </summary>
 public sealed class IpgPolicy : IRecommendationPolicy
 {
     /// <summary>Creates the policy.</summary>
@@ -33,12 +36,12 @@ public sealed class IpgPolicy : IRecommendationPolicy
             throw new ArgumentException("The context's encoder uses a different item table than this policy's re-ranker.", nameof(context));
         }
 
-        PolicyLoop.Run(context, slates, cancellationToken, (u, user, _, slate) =>
+        PolicyLoop.Run(context, slates, cancellationToken, (u, user, excluded, slate) =>
         {
             var ranked = ArrayPool<RankedItem>.Shared.Rent(slate.Length);
             try
             {
-                int written = Reranker.RerankOne(user, context.Target, ranked.AsSpan(0, slate.Length), context.Exclusions, u);
+                int written = Reranker.RerankUser(context.Histories[u].Span, user, context.Target, ranked.AsSpan(0, slate.Length), excluded);
                 for (int i = 0; i < written; i++)
                 {
                     slate[i] = ranked[i].ItemId;

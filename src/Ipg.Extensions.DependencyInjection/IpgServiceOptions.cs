@@ -1,0 +1,46 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Ipg.Extensions.DependencyInjection;
+
+/// <summary>
+/// Configuration of the Ipg services, bound from a configuration section (by default <c>"Ipg"</c>) and
+/// validated at start-up.
+/// </summary>
+/// <example>
+/// <code language="json">
+/// { "Ipg": { "Form": "Increase", "Gamma": 0.8, "NegativeGuidance": "AccuracyFallback", "MaxResults": 100 } }
+/// </code>
+/// </example>
+public sealed class IpgServiceOptions
+{
+    /// <summary>The default configuration section name, "Ipg".</summary>
+    public const string SectionName = "Ipg";
+
+    /// <summary>Guiding-score form; see <see cref="IpgOptions.Form"/>. Default Increase.</summary>
+    [EnumDataType(typeof(GuidanceForm))]
+    public GuidanceForm Form { get; set; } = IpgOptions.Default.Form;
+
+    /// <summary>γ in [0, 1); see <see cref="IpgOptions.Gamma"/>. Default 0.8.</summary>
+    [Range(0.0, 0.9999999, ErrorMessage = "Ipg:Gamma must be in [0, 1).")]
+    public float Gamma { get; set; } = IpgOptions.Default.Gamma;
+
+    /// <summary>Negative-guidance policy; see <see cref="IpgOptions.NegativeGuidance"/>. Default AccuracyFallback.</summary>
+    [EnumDataType(typeof(NegativeGuidancePolicy))]
+    public NegativeGuidancePolicy NegativeGuidance { get; set; } = IpgOptions.Default.NegativeGuidance;
+
+    /// <summary>
+    /// The most entries a caller may request per user (caps K so that one request cannot exhaust memory).
+    /// Default 1,000.
+    /// </summary>
+    [Range(1, 1_000_000)]
+    public int MaxResults { get; set; } = 1_000;
+
+    /// <summary>The re-ranker options these settings describe.</summary>
+    /// <returns>A validated <see cref="IpgOptions"/>.</returns>
+    public IpgOptions ToRerankerOptions()
+    {
+        var options = new IpgOptions { Form = Form, Gamma = Gamma, NegativeGuidance = NegativeGuidance };
+        options.Validate();
+        return options;
+    }
+}

@@ -1,0 +1,90 @@
+using Ipg.Encoders;
+using Ipg.Extensions.DependencyInjection;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Ipg.Extensions.DependencyInjection.Tests;
+
+public class IpgServiceCollectionExtensionsTests
+{
+    private static ItemEmbeddingTable Table() => ItemEmbeddingTable.FromItemRows(3, 2, [1, 0, 0, 1, 1, 1]);
+
+    private static IConfiguration Config(params (string Key, string Value)[] values) =>
+        new ConfigurationBuilder().AddInMemoryCollection(values.Select(v => KeyValuePair.Create(v.Key, (string?)v.Value))).Build();
+
+    [Fact]
+    public void Binds_options_from_configuration_and_builds_the_reranker()
+    {
+        var config = Config(("Ipg:Form", "Absolute"), ("Ipg:Gamma", "0.25"), ("Ipg:NegativeGuidance", "Raw"), ("Ipg:MaxResults", "50"));
+        var services = new ServiceCollection().AddLogging();
+        services.AddIpg(config.GetSection(IpgServiceOptions.SectionName), _ => new InMemoryEncoder(Table()));
+        using var provider = services.BuildServiceProvider();
+        provider.GetRequiredService<IStartupValidator>().Validate();
+
+        var reranker = provider.GetRequiredService<IpgReranker>();
+        reranker.Options.Should().Be(new IpgOptions { Form = GuidanceForm.Absolute, Gamma = 0.25f, NegativeGuidance = NegativeGuidancePolicy.Raw });
+        provider.GetRequiredService<IOptions<IpgServiceOptions>>().Value.MaxResults.Should().Be(50);
+        provider.GetRequiredService<IpgReranker>().Should().BeSameAs(reranker);
+        reranker.Encoder.Should().BeSameAs(provider.GetRequiredService<ISequentialEncoder>());
+    }
+
+    [Theory]
+    [InlineData("Ipg:Gamma", "1")]
+    [InlineData("Ipg:Gamma", "-0.5")]
+    [InlineData("Ipg:MaxResults", "0")]
+    [InlineData("Ipg:Form", "7")]
+    public void Invalid_options_fail_at_start_up(string key, string value)
+    {
+        var services = new ServiceCollection();
+        services.AddIpg(Config((key, value)).GetSection("Ipg"), _ => new InMemoryEncoder(Table()));
+        using var provider = services.BuildServiceProvider();
+
+        FluentActions.Invoking(() => provider.GetRequiredService<IStartupValidator>().Validate())
+            .Should().Throw<OptionsValidationException>();
+    }
+
+    [Fact]
+    public void The_encoder_is_a_singleton_disposed_with_the_container()
+    {
+        var encoder = new DisposableEncoder(new InMemoryEncoder(Table()));
+        var services = new ServiceCollection();
+        services.AddIpg(_ => encoder, o => o.Gamma = 0.5f);
+        using (var provider = services.BuildServiceProvider())
+        {
+            provider.GetRequiredService<IpgReranker>().Options.Gamma.Should().Be(0.5f);
+            encoder.Disposed.Should().BeFalse();
+        }
+
+        encoder.Disposed.Should().BeTrue();
+    }
+
+    [Fact]
+    public void Validates_arguments()
+    {
+        var services = new ServiceCollection();
+        FluentActions.Invoking(() => services.AddIpg(null!)).Should().Throw<ArgumentNullException>().WithParameterName("encoderFactory");
+        FluentActions.Invoking(() => services.AddIpg(null!, _ => null!)).Should().Throw<ArgumentNullException>().WithParameterName("configuration");
+        FluentActions.Invoking(() => ((IServiceCollection)null!).AddIpg(_ => null!)).Should().Throw<ArgumentNullException>().WithParameterName("services");
+    }
+
+    private sealed class DisposableEncoder(InMemoryEncoder inner) : ISequentialEncoder, IDisposable
+    {
+        public bool Disposed { get; private set; }
+
+        public int ItemCount => inner.ItemCount;
+
+        public int Dimension => inner.Dimension;
+
+        public int MaxHistoryLength => inner.MaxHistoryLength;
+
+        public ItemEmbeddingTable ItemEmbeddings => inner.ItemEmbeddings;
+
+        public void Encode(ReadOnlySpan<int> history, Span<float> destination) => inner.Encode(history, destination);
+
+        public void EncodeBatch(IReadOnlyList<ReadOnlyMemory<int>> histories, Span<float> destination, CancellationToken cancellationToken = default)
+            => inner.EncodeBatch(histories, destination, cancellationToken);
+
+        public void Dispose() => Disposed = true;
+    }
+}
