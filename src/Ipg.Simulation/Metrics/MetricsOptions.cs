@@ -3,11 +3,17 @@ namespace Ipg.Simulation.Metrics;
 /// <summary>What the guidance metrics measure (spec §3 "Metrics"; see docs/metrics.md).</summary>
 public sealed record MetricsOptions
 {
+    private readonly int[] _checkpoints = [5, 10, 15, 20];
+
     /// <summary>The paper's checkpoints K = 5, 10, 15, 20, uncapped ranks, 95 % intervals.</summary>
     public static MetricsOptions Paper { get; } = new();
 
     /// <summary>Numbers of rounds K after which HR@K, IoI@K and IoR@K are reported; strictly increasing, positive.</summary>
-    public IReadOnlyList<int> Checkpoints { get; init; } = [5, 10, 15, 20];
+    public IReadOnlyList<int> Checkpoints
+    {
+        get => _checkpoints;
+        init => _checkpoints = value is null ? null! : [.. value]; // a private copy: later edits of the caller's list cannot bypass validation
+    }
 
     /// <summary>
     /// Optional cap C of the ground-truth rank for IoR: a rank beyond C counts as C + 1
