@@ -403,4 +403,33 @@ public class TopicSimulatorTests
 
         b.Invoking(s => s.ApplyRound(withGap, Enumerable.Repeat(true, 60).ToArray())).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("clicked");
     }
+
+    [Fact]
+    public void TakeUsers_keeps_the_first_users_state_and_every_item()
+    {
+        var full = new TopicSimulator(TestPresets.Small());
+        full.Step(TestPresets.Repeat(60, 3));
+        full.Step(TestPresets.Repeat(60, 3));
+
+        var part = full.TakeUsers(10);
+
+        part.UserCount.Should().Be(10);
+        part.ItemCount.Should().Be(full.ItemCount);
+        part.Options.Users.Should().Be(10);
+        part.ItemEmbeddings.ToArray().Should().Equal(full.ItemEmbeddings.ToArray());
+        for (var u = 0; u < 10; u++)
+        {
+            part.UserEmbedding(u).ToArray().Should().Equal(full.UserEmbedding(u).ToArray());
+            part.Bias(u, 3).Should().Be(full.Bias(u, 3));
+            part.Preference(u, 5).Should().Be(full.Preference(u, 5));
+            for (var t = 0; t < full.Options.Topics; t++)
+            {
+                part.IsBored(u, t).Should().Be(full.IsBored(u, t));
+            }
+        }
+
+        full.TakeUsers(60).ComputeStateHash().Should().Be(full.ComputeStateHash());
+        FluentActions.Invoking(() => full.TakeUsers(0)).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("userCount");
+        FluentActions.Invoking(() => full.TakeUsers(61)).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("userCount");
+    }
 }
