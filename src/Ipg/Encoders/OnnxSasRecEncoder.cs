@@ -498,15 +498,19 @@ public sealed class OnnxSasRecEncoder : ISequentialEncoder, IDisposable
         }
     }
 
-    /// <summary>Left-pads (or truncates to the most recent <c>L</c> items) one validated history into a row.</summary>
-    private void WriteRow(ReadOnlySpan<int> history, Span<long> row)
+    /// <summary>
+    /// Writes one validated history into a row of <c>row.Length</c> = L slots: the most recent L items,
+    /// left-padded with 0 so that the most recent item is in the last slot.
+    /// </summary>
+    internal static void WriteRow(ReadOnlySpan<int> history, Span<long> row)
     {
-        if (history.Length > _length)
+        int length = row.Length;
+        if (history.Length > length)
         {
-            history = history[^_length..];
+            history = history[^length..];
         }
 
-        int pad = _length - history.Length;
+        int pad = length - history.Length;
         row[..pad].Clear();
         for (int k = 0; k < history.Length; k++)
         {
