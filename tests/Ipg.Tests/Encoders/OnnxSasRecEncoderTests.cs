@@ -136,7 +136,7 @@ public class OnnxSasRecEncoderTests(ITestOutputHelper output)
         for (int u = 0; u < histories.Length; u++)
         {
             encoder.Encode(histories[u].Span, single);
-            batch.AsSpan(u * d, d).ToArray().Should().Equal(single, (a, b) => Math.Abs(a - b) <= 1e-6f, $"user {u} ({fixtures.Cases[u].Name})");
+            batch.AsSpan(u * d, d).ToArray().Should().Equal(single, (a, b) => a == b, $"user {u} ({fixtures.Cases[u].Name})");
             single.Should().Equal(fixtures.Cases[u].UserEmbedding, (a, b) => Math.Abs(a - b) < UserTolerance);
         }
     }
@@ -360,6 +360,51 @@ public class OnnxSasRecEncoderTests(ITestOutputHelper output)
         FluentActions.Invoking(() => encoder.ItemEmbeddings).Should().Throw<ObjectDisposedException>();
         FluentActions.Invoking(() => encoder.Metadata).Should().Throw<ObjectDisposedException>();
         FluentActions.Invoking(() => encoder.Options).Should().Throw<ObjectDisposedException>();
+    }
+
+    [Fact]
+    public async Task Dispose_while_calls_run_lets_them_finish_and_refuses_new_ones()
+    {
+        string path = OnnxFixtures.FullPath(Path.Combine("Fixtures", "sasrec-tiny.onnx"));
+        var fixtures = OnnxFixtures.Read(path);
+        var encoder = OnnxSasRecEncoder.Load(path);
+        int d = encoder.Dimension;
+        var expected = fixtures.Cases.Select(c =>
+        {
+            var u = new float[d];
+            encoder.Encode(c.History, u);
+            return u;
+        }).ToArray();
+        var wrong = new System.Collections.Concurrent.ConcurrentBag<string>();
+        using var started = new CountdownEvent(4);
+        var workers = Enumerable.Range(0, 4).Select(w => Task.Run(() =>
+        {
+            var user = new float[d];
+            started.Signal();
+            for (int round = 0; round < 2000; round++)
+            {
+                int c = (w + round) % fixtures.Cases.Length;
+                try
+                {
+                    encoder.Encode(fixtures.Cases[c].History, user);
+                }
+                catch (ObjectDisposedException)
+                {
+                    return;
+                }
+
+                if (!user.AsSpan().SequenceEqual(expected[c]))
+                {
+                    wrong.Add($"worker {w}, round {round}");
+                }
+            }
+        })).ToArray();
+
+        started.Wait();
+        encoder.Dispose();
+        await Task.WhenAll(workers);
+        wrong.Should().BeEmpty("a call that started before Dispose runs on a live session");
+        FluentActions.Invoking(() => encoder.Encode([1], new float[d])).Should().Throw<ObjectDisposedException>();
     }
 
     [Fact]
