@@ -12,7 +12,7 @@ public class OnnxSasRecEncoderOptionsTests
         options.IntraOpThreads.Should().Be(1);
         options.InterOpThreads.Should().Be(1);
         options.GraphOptimizationLevel.Should().Be(GraphOptimizationLevel.ORT_ENABLE_ALL);
-        options.MaxBatchSize.Should().Be(512);
+        options.MaxBatchSize.Should().Be(32);
         options.ExpectedItemCount.Should().BeNull();
         options.Warmup.Should().BeTrue();
         options.Validate();
