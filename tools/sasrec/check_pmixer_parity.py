@@ -15,6 +15,8 @@ Reads DIR at run time; nothing derived from it is written.
 
 from __future__ import annotations
 
+import threads  # noqa: F401  (must precede numpy/torch: pins BLAS threads)
+
 import argparse
 import os
 import sys

@@ -21,6 +21,8 @@ The sampled negatives are drawn once (fixed seed), so epochs are comparable.
 
 from __future__ import annotations
 
+import threads  # noqa: F401  (must precede numpy/torch: pins BLAS threads)
+
 import argparse
 import csv
 import json
