@@ -15,6 +15,8 @@ interpreter of the ops used) against the torch model on random inputs.
 
 from __future__ import annotations
 
+import threads  # noqa: F401  (must precede numpy/torch: pins BLAS threads)
+
 import argparse
 import inspect
 import io

@@ -22,6 +22,8 @@ Format (see docs/onnx-contract.md):
 
 from __future__ import annotations
 
+import threads  # noqa: F401  (must precede numpy/torch: pins BLAS threads)
+
 import argparse
 import json
 import os

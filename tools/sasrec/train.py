@@ -21,6 +21,8 @@ The sampled negatives are drawn once (fixed seed), so epochs are comparable.
 
 from __future__ import annotations
 
+import threads  # noqa: F401  (must precede numpy/torch: pins BLAS threads)
+
 import argparse
 import csv
 import json
@@ -76,6 +78,8 @@ def parse_args(argv=None):
     p.add_argument("--threads", type=int, default=1, help="torch intra-op threads (1 is fastest on a 2-core VM)")
     p.add_argument("--output", required=True, help="checkpoint path (.pt)")
     p.add_argument("--metrics-csv", default=None, help="default: <output>.metrics.csv")
+    p.add_argument("--snapshot-every", type=int, default=0,
+                   help="also save <output stem>.epochN.pt every N epochs (to export a measured epoch count)")
     p.add_argument("--quiet", action="store_true")
     return p.parse_args(argv)
 
@@ -249,8 +253,23 @@ def main(argv=None):
         writer.writerow(row)
         csv_file.flush()
         history.append(row)
+        if args.snapshot_every and epoch % args.snapshot_every == 0 and epoch != args.epochs:
+            snap = f"{os.path.splitext(args.output)[0]}.epoch{epoch}.pt"
+            save_checkpoint(model, args, log_sha, epoch, metrics if do_eval else None, epoch_times, snap)
     csv_file.close()
 
+    save_checkpoint(model, args, log_sha, args.epochs, metrics, epoch_times, args.output)
+    summary = {"output": args.output, "metrics_csv": csv_path, "epochs": args.epochs,
+               "mean_epoch_seconds": float(np.mean(epoch_times)) if epoch_times else None,
+               "final_loss": history[-1]["loss"] if history else None,
+               "final_metrics": metrics, "total_seconds": round(time.time() - t_start, 1),
+               "training_log_sha256": log_sha}
+    log("summary " + json.dumps(summary))
+    return summary
+
+
+def save_checkpoint(model, args, log_sha, epochs, metrics, epoch_times, path):
+    was_training = model.training
     model.eval()
     ckpt = {
         "format": CHECKPOINT_FORMAT,
@@ -259,18 +278,14 @@ def main(argv=None):
         "training_log_sha256": log_sha,
         "training_log": os.path.basename(args.input),
         "train_args": vars(args),
-        "epochs": args.epochs,
+        "epochs": epochs,
         "final_metrics": metrics,
         "mean_epoch_seconds": float(np.mean(epoch_times)) if epoch_times else None,
         "torch_version": torch.__version__,
     }
-    torch.save(ckpt, args.output)
-    summary = {"output": args.output, "metrics_csv": csv_path, "epochs": args.epochs,
-               "mean_epoch_seconds": ckpt["mean_epoch_seconds"], "final_loss": history[-1]["loss"] if history else None,
-               "final_metrics": metrics, "total_seconds": round(time.time() - t_start, 1),
-               "training_log_sha256": log_sha}
-    log("summary " + json.dumps(summary))
-    return summary
+    torch.save(ckpt, path)
+    if was_training:
+        model.train()
 
 
 if __name__ == "__main__":
