@@ -1,0 +1,23 @@
+using Ipg.Encoders;
+
+namespace Ipg.Cli;
+
+/// <summary>Loads the encoder a command runs on: a given ONNX file, or the model embedded in the package.</summary>
+internal static class ModelLoader
+{
+    /// <summary>The exact commands that rebuild the default model from the seeded log.</summary>
+    public const string RetrainHint =
+        "Rebuild the default model from this log: `bash tools/sasrec/build_default.sh` (Python with torch; see tools/sasrec/README.md), " +
+        "then rebuild Ipg so src/Ipg/Models/sasrec-default.onnx is embedded again. Or pass --force to run anyway (results then mix a model and a world that do not belong together).";
+
+    public static (OnnxSasRecEncoder Encoder, string Description) Load(FileInfo? model, int intraOpThreads)
+    {
+        var options = OnnxSasRecEncoderOptions.Default with { IntraOpThreads = intraOpThreads };
+        if (model is null)
+        {
+            return (SasRecDefaultModel.Load(options), "embedded default (" + SasRecDefaultModel.ResourceName + ")");
+        }
+
+        return (OnnxSasRecEncoder.Load(model.FullName, options), model.FullName);
+    }
+}
