@@ -10,9 +10,10 @@ internal static class ModelLoader
         "Rebuild the default model from this log: `bash tools/sasrec/build_default.sh` (Python with torch; see tools/sasrec/README.md), " +
         "then rebuild Ipg so src/Ipg/Models/sasrec-default.onnx is embedded again. Or pass --force to run anyway (results then mix a model and a world that do not belong together).";
 
-    public static (OnnxSasRecEncoder Encoder, string Description) Load(FileInfo? model, int intraOpThreads)
+    /// <summary>Loads for an offline job: one intra-op thread per run, <paramref name="parallelRuns"/> runs at a time.</summary>
+    public static (OnnxSasRecEncoder Encoder, string Description) Load(FileInfo? model, int parallelRuns)
     {
-        var options = OnnxSasRecEncoderOptions.Default with { IntraOpThreads = intraOpThreads };
+        var options = OnnxSasRecEncoderOptions.Default with { IntraOpThreads = 1, BatchParallelism = parallelRuns };
         if (model is null)
         {
             return (SasRecDefaultModel.Load(options), "embedded default (" + SasRecDefaultModel.ResourceName + ")");

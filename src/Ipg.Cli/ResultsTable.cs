@@ -9,7 +9,7 @@ internal static class ResultsTable
 {
     public static Table Build(IReadOnlyList<GuidanceResult> policies)
     {
-        var table = new Table().Border(TableBorder.Rounded).Title("HR@K (click rate over the first K rounds), IoI@K (increase of true preference for the target), IoR@20 (rise of its true rank); mean over targets");
+        var table = new Table().Border(TableBorder.Rounded);
         table.AddColumn("policy");
         foreach (int k in ReproductionReport.TableCheckpoints)
         {

@@ -23,7 +23,7 @@ internal static class ReproduceCommand
         var rounds = new Option<int>("--rounds") { Description = "Guidance rounds per target.", DefaultValueFactory = _ => 20 };
         var output = new Option<DirectoryInfo>("--out") { Description = "Folder for results.json and the plots.", DefaultValueFactory = _ => new DirectoryInfo("results") };
         var model = new Option<FileInfo?>("--model") { Description = "An ONNX SASRec (docs/onnx-contract.md) instead of the embedded default." };
-        var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads.", DefaultValueFactory = _ => 1 };
+        var threads = new Option<int>("--threads") { Description = "Encoder runs in parallel (each with one ONNX Runtime thread); default: the core count.", DefaultValueFactory = _ => Environment.ProcessorCount };
         var force = new Option<bool>("--force") { Description = "Run even when the model was trained on a different log than the one regenerated." };
 
         var command = new Command("reproduce", "Run the paper's experiment (spec §3–4) on the embedded default and print HR/IoI/IoR per policy.")
@@ -114,7 +114,13 @@ internal static class ReproduceCommand
 
             var result = PaperReproduction.Run(world, experiment, policies, options, progress, cancellationToken);
 
+            if (Console.IsOutputRedirected)
+            {
+                AnsiConsole.Console.Profile.Width = 200;
+            }
+
             AnsiConsole.Write(ResultsTable.Build(result.Policies));
+            Console.WriteLine("HR@K: click rate over the first K rounds; IoI@K: increase of the true preference for the target after K rounds; IoR@20: rise of its true rank; means over targets, CI across targets.");
 
             outDir.Create();
             string json = Path.Combine(outDir.FullName, "results.json");
@@ -124,7 +130,7 @@ internal static class ReproduceCommand
                 ["model_layout"] = encoder.Metadata.Layout,
                 ["model_training_log_sha256"] = trainedOn,
                 ["model_producer"] = encoder.Metadata.Producer,
-                ["intra_op_threads"] = threads.ToString(CultureInfo.InvariantCulture),
+                ["encoder_parallel_runs"] = threads.ToString(CultureInfo.InvariantCulture),
                 ["command"] = "ipg " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
             };
             ReproductionReport.WriteJsonAtomically(json, result, extra);

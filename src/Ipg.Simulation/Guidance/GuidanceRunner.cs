@@ -193,8 +193,16 @@ public sealed class GuidanceRunner
                 }
             }
 
-            // Re-encode only the users whose sequence changed (not needed after the last round).
-            if (changed.Count > 0 && round + 1 < _options.Rounds)
+            // Re-encode only the users whose sequence changed (not needed after the last round, nor for
+            // policies that ignore the encodings; their windows still follow the clicks).
+            if (changed.Count > 0 && round + 1 < _options.Rounds && !policy.UsesUserEmbeddings)
+            {
+                foreach (var u in changed)
+                {
+                    windows[u] = Window(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(sequences[u]).ToArray(), maxLength);
+                }
+            }
+            else if (changed.Count > 0 && round + 1 < _options.Rounds)
             {
                 var batch = new ReadOnlyMemory<int>[changed.Count];
                 for (var c = 0; c < changed.Count; c++)

@@ -30,6 +30,9 @@ public sealed class OraclePolicy : ISimulatorBoundPolicy
     public string Name => "Oracle";
 
     /// <inheritdoc />
+    public bool UsesUserEmbeddings => false;
+
+    /// <inheritdoc />
     public IRecommendationPolicy BindTo(TopicSimulator simulator)
     {
         ArgumentNullException.ThrowIfNull(simulator);

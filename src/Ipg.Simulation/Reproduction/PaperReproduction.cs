@@ -40,8 +40,9 @@ public static class PaperReproduction
     }
 
     /// <summary>
-    /// The policies of the paper's comparison, in table order: IPG (as published: Increase form, raw
-    /// product), SASRec (greedy), TargetSimilarity (α = 10), Rec2Inf (top-50), Random, Oracle.
+    /// The policies of the paper's comparison, in table order: IPG (the paper's equation: Increase form,
+    /// raw product), IPG-Cosine (what the authors' code runs: cosine form, raw product), SASRec (greedy),
+    /// TargetSimilarity (α = 10), Rec2Inf (top-50), Random, Oracle.
     /// </summary>
     /// <param name="encoder">The encoder IPG re-ranks over.</param>
     /// <param name="seed">Seed of the random policy.</param>
@@ -53,6 +54,7 @@ public static class PaperReproduction
         return
         [
             new IpgPolicy(new IpgReranker(encoder, ipgOptions ?? IpgOptions.Paper)),
+            new IpgPolicy(new IpgReranker(encoder, IpgOptions.Paper with { Form = GuidanceForm.Cosine }), "IPG-Cosine"),
             new GreedyPolicy(),
             new TargetSimilarityPolicy(10f),
             new Rec2InfPolicy(50),

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Numerics.Tensors;
+using Ipg.Diagnostics;
 using Ipg.Encoders.Onnx;
 using Microsoft.ML.OnnxRuntime;
 
@@ -226,6 +227,7 @@ public sealed class OnnxSasRecEncoder : ISequentialEncoder, IDisposable
             }
 
             _items.ValidateItemIds(history, nameof(history));
+            IpgTelemetry.EncoderBatchSize.Record(1);
             long[] ids = ArrayPool<long>.Shared.Rent(_length);
             float[] output = ArrayPool<float>.Shared.Rent(_dimension);
             try
@@ -280,7 +282,16 @@ public sealed class OnnxSasRecEncoder : ISequentialEncoder, IDisposable
                 return;
             }
 
+            IpgTelemetry.EncoderBatchSize.Record(count);
+            using var activity = IpgTelemetry.Source.StartActivity("Ipg.Encode");
+            activity?.SetTag("ipg.batch_size", count);
             int chunk = Math.Min(Math.Min(count, _options.MaxBatchSize), Array.MaxLength / Math.Max(_length, d));
+            if (_options.BatchParallelism > 1 && count > chunk)
+            {
+                EncodeChunksInParallel(histories, destination[..(count * d)], chunk, cancellationToken);
+                return;
+            }
+
             long[] ids = ArrayPool<long>.Shared.Rent(chunk * _length);
             float[] output = ArrayPool<float>.Shared.Rent(chunk * d);
             try
@@ -307,6 +318,46 @@ public sealed class OnnxSasRecEncoder : ISequentialEncoder, IDisposable
         finally
         {
             Exit();
+        }
+    }
+
+    /// <summary>Runs the chunks of one batch on up to <see cref="OnnxSasRecEncoderOptions.BatchParallelism"/> threads (validated input).</summary>
+    private void EncodeChunksInParallel(IReadOnlyList<ReadOnlyMemory<int>> histories, Span<float> destination, int chunk, CancellationToken cancellationToken)
+    {
+        int count = histories.Count;
+        int d = _dimension;
+        int chunks = (count + chunk - 1) / chunk;
+        float[] all = ArrayPool<float>.Shared.Rent(count * d);
+        try
+        {
+            var parallel = new ParallelOptions { MaxDegreeOfParallelism = _options.BatchParallelism, CancellationToken = cancellationToken };
+            Parallel.For(0, chunks, parallel, c =>
+            {
+                int start = c * chunk;
+                int rows = Math.Min(chunk, count - start);
+                long[] ids = ArrayPool<long>.Shared.Rent(rows * _length);
+                float[] output = ArrayPool<float>.Shared.Rent(rows * d);
+                try
+                {
+                    for (int r = 0; r < rows; r++)
+                    {
+                        WriteRow(histories[start + r].Span, ids.AsSpan(r * _length, _length));
+                    }
+
+                    Run(ids, output, rows, cancellationToken);
+                    output.AsSpan(0, rows * d).CopyTo(all.AsSpan(start * d, rows * d));
+                }
+                finally
+                {
+                    ArrayPool<float>.Shared.Return(output);
+                    ArrayPool<long>.Shared.Return(ids);
+                }
+            });
+            all.AsSpan(0, count * d).CopyTo(destination);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(all);
         }
     }
 

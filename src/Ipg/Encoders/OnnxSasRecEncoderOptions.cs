@@ -51,6 +51,14 @@ public sealed record OnnxSasRecEncoderOptions
     public int MaxBatchSize { get; init; } = 32;
 
     /// <summary>
+    /// How many chunks of one <see cref="OnnxSasRecEncoder.EncodeBatch"/> call run concurrently (≥ 1), each an
+    /// independent <c>Run</c> on the shared session. Default 1: a service already encodes concurrent requests in
+    /// parallel. Raise it (e.g. to the core count, with <see cref="IntraOpThreads"/> = 1) for offline jobs that
+    /// encode thousands of users per call, such as the guidance simulation.
+    /// </summary>
+    public int BatchParallelism { get; init; } = 1;
+
+    /// <summary>
     /// The item count N the caller expects the model to have, or null to accept the model's own
     /// <c>ipg.item_count</c>. A mismatch refuses the model with an <see cref="ArgumentException"/>.
     /// </summary>
@@ -63,7 +71,7 @@ public sealed record OnnxSasRecEncoderOptions
     public bool Warmup { get; init; } = true;
 
     /// <summary>Throws when an option is out of range.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">A thread count or the batch size is below 1, the expected item count is below 1, or the optimisation level is undefined.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A thread count, the batch size or the batch parallelism is below 1, the expected item count is below 1, or the optimisation level is undefined.</exception>
     public void Validate()
     {
         if (IntraOpThreads < 1)
@@ -79,6 +87,11 @@ public sealed record OnnxSasRecEncoderOptions
         if (MaxBatchSize < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(MaxBatchSize), MaxBatchSize, "A chunk must hold at least one user.");
+        }
+
+        if (BatchParallelism < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(BatchParallelism), BatchParallelism, "At least one chunk must run at a time.");
         }
 
         if (ExpectedItemCount is < 1)

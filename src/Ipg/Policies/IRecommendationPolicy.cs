@@ -14,6 +14,13 @@ public interface IRecommendationPolicy
     /// <summary>Display name (used in results tables, e.g. "IPG", "SASRec").</summary>
     string Name { get; }
 
+    /// <summary>
+    /// Whether the policy reads <see cref="PolicyContext.UserEmbeddings"/>. A loop may skip re-encoding users
+    /// for policies that do not (random, a simulator oracle), in which case the encodings it passes may be
+    /// stale. Default <see langword="true"/>.
+    /// </summary>
+    bool UsesUserEmbeddings => true;
+
     /// <summary>Fills <paramref name="slates"/> with one ranked slate per user.</summary>
     /// <param name="context">Users, encodings, target, exclusions and slate size.</param>
     /// <param name="slates">

@@ -17,6 +17,9 @@ public sealed class RandomPolicy : IRecommendationPolicy
     public string Name => "Random";
 
     /// <inheritdoc />
+    public bool UsesUserEmbeddings => false;
+
+    /// <inheritdoc />
     public void Recommend(PolicyContext context, Memory<int> slates, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(context);

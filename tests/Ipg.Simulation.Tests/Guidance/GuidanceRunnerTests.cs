@@ -89,6 +89,43 @@ public class GuidanceRunnerTests
             .Should().Throw<ArgumentException>().Which.ParamName.Should().Be("Rounds");
     }
 
+    [Fact]
+    public void Users_are_re_encoded_only_for_policies_that_read_encodings()
+    {
+        var counting = new CountingEncoder(World.Encoder);
+        var seqs = InteractionLogFormat.ToSequences(World.Log, World.Start.UserCount).Select(s => s.Select(i => i + 1).ToArray()).ToArray();
+        var runner = new GuidanceRunner(World.Start, counting, seqs, GuidanceOptions.Paper);
+
+        runner.RunTarget(new RandomPolicy(2), 7);
+        counting.Calls.Should().Be(1, "only the shared round-0 encoding: random ignores the encodings");
+        runner.RunTarget(new OraclePolicy(), 7);
+        counting.Calls.Should().Be(1);
+
+        runner.RunTarget(new GreedyPolicy(), 7);
+        counting.Calls.Should().BeGreaterThan(10, "greedy reads the encodings, so clicked users are re-encoded every round");
+    }
+
+    private sealed class CountingEncoder(ISequentialEncoder inner) : ISequentialEncoder
+    {
+        public int Calls;
+
+        public int ItemCount => inner.ItemCount;
+
+        public int Dimension => inner.Dimension;
+
+        public int MaxHistoryLength => inner.MaxHistoryLength;
+
+        public ItemEmbeddingTable ItemEmbeddings => inner.ItemEmbeddings;
+
+        public void Encode(ReadOnlySpan<int> history, Span<float> destination) => inner.Encode(history, destination);
+
+        public void EncodeBatch(IReadOnlyList<ReadOnlyMemory<int>> histories, Span<float> destination, CancellationToken cancellationToken = default)
+        {
+            Interlocked.Increment(ref Calls);
+            inner.EncodeBatch(histories, destination, cancellationToken);
+        }
+    }
+
     private sealed class SyncProgress(Action<GuidanceProgress> report) : IProgress<GuidanceProgress>
     {
         public void Report(GuidanceProgress value) => report(value);

@@ -147,6 +147,31 @@ public class OnnxSasRecEncoderTests(ITestOutputHelper output)
 
     [Theory]
     [MemberData(nameof(Models))]
+    public void Chunks_run_in_parallel_give_the_sequential_result(string model)
+    {
+        string path = OnnxFixtures.FullPath(model);
+        var fixtures = OnnxFixtures.Read(path);
+        var random = new Random(3);
+        var histories = Enumerable.Range(0, 97)
+            .Select(u => (ReadOnlyMemory<int>)fixtures.Cases[u % fixtures.Cases.Count()].History.AsEnumerable().Reverse().Take(random.Next(0, 40)).ToArray())
+            .ToArray();
+        using var sequential = OnnxSasRecEncoder.Load(path, new OnnxSasRecEncoderOptions { MaxBatchSize = 8 });
+        using var parallel = OnnxSasRecEncoder.Load(path, new OnnxSasRecEncoderOptions { MaxBatchSize = 8, BatchParallelism = 3 });
+        int d = sequential.Dimension;
+        var a = new float[histories.Length * d];
+        var b = new float[(histories.Length * d) + 5];
+        b.AsSpan(histories.Length * d).Fill(42f);
+
+        sequential.EncodeBatch(histories, a);
+        parallel.EncodeBatch(histories, b);
+
+        b.AsSpan(0, a.Length).ToArray().Should().Equal(a);
+        b.AsSpan(a.Length).ToArray().Should().AllSatisfy(x => x.Should().Be(42f), "nothing past the batch is written");
+        FluentActions.Invoking(() => new OnnxSasRecEncoderOptions { BatchParallelism = 0 }.Validate()).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("BatchParallelism");
+    }
+
+    [Theory]
+    [MemberData(nameof(Models))]
     public void Concurrent_calls_from_several_threads_give_identical_results(string model)
     {
         string path = OnnxFixtures.FullPath(model);
