@@ -1,0 +1,137 @@
+using System.CommandLine;
+using System.Globalization;
+using Ipg.Encoders;
+using Ipg.Simulation.Guidance;
+using Ipg.Simulation.Reproduction;
+
+namespace Ipg.Cli;
+
+/// <summary>
+/// The options and the preparation shared by the experiment commands (<c>reproduce</c>, <c>sweep</c>):
+/// regenerate the seeded world, load the model, check that the model was trained on that world's log,
+/// and build the guidance experiment.
+/// </summary>
+internal sealed class ExperimentSetup
+{
+    private readonly Option<bool> _full = new("--full") { Description = "The paper's scale: all 6,034 users, 50 targets, 20 rounds (long: see README)." };
+    private readonly Option<long> _seed = new("--seed") { Description = "Seed of the simulator and the log collection (the default model was trained on seed 2024's log).", DefaultValueFactory = _ => 2024 };
+    private readonly Option<int?> _users = new("--users") { Description = "Users taking part in guidance (the first N of the world)." };
+    private readonly Option<int?> _targets = new("--targets") { Description = "Random target items." };
+    private readonly Option<long> _targetSeed = new("--target-seed") { Description = "Seed of the target draw and of the random policy.", DefaultValueFactory = _ => 2024 };
+    private readonly Option<int> _rounds = new("--rounds") { Description = "Guidance rounds per target.", DefaultValueFactory = _ => 20 };
+    private readonly Option<FileInfo?> _model = new("--model") { Description = "An ONNX SASRec (docs/onnx-contract.md) instead of the embedded default." };
+    private readonly Option<int> _threads = new("--threads") { Description = "Encoder runs in parallel (each with one ONNX Runtime thread); default: the core count.", DefaultValueFactory = _ => Environment.ProcessorCount };
+    private readonly Option<bool> _force = new("--force") { Description = "Run even when the model was trained on a different log than the one regenerated." };
+    private readonly int _defaultUsers;
+    private readonly int _defaultTargets;
+
+    public ExperimentSetup(string output, int defaultUsers, int defaultTargets)
+    {
+        Output = new Option<DirectoryInfo>("--out") { Description = "Folder for the results and plots.", DefaultValueFactory = _ => new DirectoryInfo(output) };
+        _defaultUsers = defaultUsers;
+        _defaultTargets = defaultTargets;
+        _users.Description += $" Default {defaultUsers}, or all with --full.";
+        _targets.Description += $" Default {defaultTargets}, or 50 with --full.";
+    }
+
+    public Option<DirectoryInfo> Output { get; }
+
+    public IEnumerable<Option> Options => [_full, _seed, _users, _targets, _targetSeed, _rounds, Output, _model, _threads, _force];
+
+    /// <summary>A prepared experiment; dispose it to release the model.</summary>
+    internal sealed class Prepared(ReproductionOptions options, CollectedWorld world, OnnxSasRecEncoder encoder, string modelDescription, GuidanceExperiment experiment, int threads) : IDisposable
+    {
+        public ReproductionOptions Options { get; } = options;
+
+        public CollectedWorld World { get; } = world;
+
+        public OnnxSasRecEncoder Encoder { get; } = encoder;
+
+        public string ModelDescription { get; } = modelDescription;
+
+        public GuidanceExperiment Experiment { get; } = experiment;
+
+        public Dictionary<string, string> Describe() => new()
+        {
+            ["model"] = ModelDescription,
+            ["model_layout"] = Encoder.Metadata.Layout,
+            ["model_training_log_sha256"] = Encoder.Metadata.TrainingLogSha256,
+            ["model_producer"] = Encoder.Metadata.Producer,
+            ["encoder_parallel_runs"] = threads.ToString(CultureInfo.InvariantCulture),
+            ["command"] = "ipg " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
+        };
+
+        public void Dispose() => Encoder.Dispose();
+    }
+
+    /// <summary>Prepares the experiment, or prints why not and returns the exit code.</summary>
+    public (Prepared? Prepared, int ExitCode) Prepare(ParseResult parseResult, string command, CancellationToken cancellationToken)
+    {
+        var baseline = parseResult.GetValue(_full) ? ReproductionOptions.Paper : ReproductionOptions.Default with { Users = _defaultUsers, Targets = _defaultTargets };
+        long worldSeed = parseResult.GetValue(_seed);
+        var options = baseline with
+        {
+            Simulator = baseline.Simulator with { Seed = worldSeed },
+            Collection = baseline.Collection with { Seed = worldSeed },
+            Users = parseResult.GetValue(_users) ?? baseline.Users,
+            Targets = parseResult.GetValue(_targets) ?? baseline.Targets,
+            TargetSeed = parseResult.GetValue(_targetSeed),
+            Rounds = parseResult.GetValue(_rounds),
+        };
+        try
+        {
+            options.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            Console.Error.WriteLine($"ipg {command}: {e.Message}");
+            return (null, 2);
+        }
+
+        int threads = parseResult.GetValue(_threads);
+        if (threads < 1)
+        {
+            Console.Error.WriteLine($"ipg {command}: --threads must be at least 1, got {threads}.");
+            return (null, 2);
+        }
+
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Collecting the training log: {options.Simulator.Users} users × {options.Simulator.Items} items, {options.Collection.Rounds} rounds, seed {options.Simulator.Seed} …"));
+        var world = PaperReproduction.CollectWorld(options, cancellationToken: cancellationToken);
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {world.Collection.Clicks} clicks (click rate {world.Collection.ClickRate:F3}), log sha256 {world.LogSha256[..16]}…"));
+
+        OnnxSasRecEncoder encoder;
+        string description;
+        try
+        {
+            (encoder, description) = ModelLoader.Load(parseResult.GetValue(_model), threads);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or InvalidOperationException or ArgumentException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"ipg {command}: cannot load the model: {e.Message}");
+            return (null, 3);
+        }
+
+        string trainedOn = encoder.Metadata.TrainingLogSha256;
+        if (!string.Equals(trainedOn, world.LogSha256, StringComparison.OrdinalIgnoreCase))
+        {
+            Console.Error.WriteLine($"ipg {command}: the model ({description}) was trained on a log with sha256 '{trainedOn}', but seed {options.Simulator.Seed} regenerates '{world.LogSha256}'.");
+            Console.Error.WriteLine("  " + ModelLoader.RetrainHint);
+            if (!parseResult.GetValue(_force))
+            {
+                encoder.Dispose();
+                return (null, 4);
+            }
+        }
+
+        if (encoder.ItemCount != world.EndState.ItemCount)
+        {
+            Console.Error.WriteLine($"ipg {command}: the model knows {encoder.ItemCount} items, the world has {world.EndState.ItemCount}.");
+            encoder.Dispose();
+            return (null, 4);
+        }
+
+        var experiment = PaperReproduction.CreateExperiment(world, encoder, options);
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Guidance: {experiment.Runner.UserCount} users, targets [{string.Join(", ", experiment.Targets)}], {options.Rounds} rounds; model {description}"));
+        return (new Prepared(options, world, encoder, description, experiment, threads), 0);
+    }
+}
