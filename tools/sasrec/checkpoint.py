@@ -18,6 +18,23 @@ def _from_filename(path: str, key: str) -> Optional[int]:
     return int(m.group(1)) if m else None
 
 
+def _torch_load(path: str):
+    """torch.load that works on torch 1.13 and 2.x (where weights_only=True is the default).
+
+    Our checkpoints hold only tensors, dicts, lists, strings and numbers, and stock pmixer
+    files only tensors, so the restricted unpickler is tried first; torch 1.13's restricted
+    unpickler rejects plain floats, in which case the file is loaded normally (only load
+    checkpoints you trust)."""
+    import inspect
+
+    if "weights_only" in inspect.signature(torch.load).parameters:
+        try:
+            return torch.load(path, map_location="cpu", weights_only=True)
+        except Exception:  # noqa: BLE001 - older restricted unpickler
+            return torch.load(path, map_location="cpu", weights_only=False)
+    return torch.load(path, map_location="cpu")
+
+
 def load_model(
     path: str,
     layout: Optional[str] = None,
@@ -27,7 +44,7 @@ def load_model(
 ) -> Tuple[SASRec, dict]:
     """Return (model in eval mode, info). ``info`` has keys layout, source, training_log_sha256,
     and how each setting was determined (for the report)."""
-    obj = torch.load(path, map_location="cpu")
+    obj = _torch_load(path)
     if isinstance(obj, dict) and obj.get("format") == CHECKPOINT_FORMAT:
         cfg = dict(obj["config"])
         if layout and layout != cfg["layout"]:
