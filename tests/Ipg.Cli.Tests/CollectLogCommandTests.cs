@@ -1,7 +1,7 @@
 using Ipg.Cli;
 using Ipg.Simulation;
 
-namespace Ipg.Simulation.Tests.Cli;
+namespace Ipg.Cli.Tests;
 
 public class CollectLogCommandTests
 {

@@ -1,0 +1,89 @@
+using System.Text.Json;
+
+namespace Ipg.Cli.Tests;
+
+/// <summary>
+/// <c>ipg reproduce</c> and <c>ipg sweep</c> end to end at a tiny scale (the world and the embedded model are
+/// the paper's; only the guidance is small), and their failure exits.
+/// </summary>
+public class ExperimentCommandTests
+{
+    private static int Invoke(params string[] args) => IpgCommandLine.CreateRootCommand().Parse(args).Invoke();
+
+    [Fact]
+    public void Reproduce_writes_results_json_and_plots_for_every_policy()
+    {
+        var dir = Directory.CreateTempSubdirectory("ipg-reproduce-");
+        try
+        {
+            Invoke("reproduce", "--users", "40", "--targets", "2", "--rounds", "5", "--out", dir.FullName).Should().Be(0);
+
+            using var doc = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(dir.FullName, "results.json")));
+            var config = doc.RootElement.GetProperty("config");
+            config.GetProperty("users").GetInt32().Should().Be(40);
+            config.GetProperty("log_sha256").GetString().Should().Be(config.GetProperty("model_training_log_sha256").GetString());
+            config.GetProperty("target_ids").GetArrayLength().Should().Be(2);
+            var policies = doc.RootElement.GetProperty("policies").EnumerateArray().ToList();
+            policies.Select(p => p.GetProperty("name").GetString()).Should().Equal("IPG", "IPG-Cosine", "SASRec", "TargetSimilarity", "Rec2Inf", "Random", "Oracle");
+            foreach (var policy in policies)
+            {
+                policy.GetProperty("HR@5").GetDouble().Should().BeInRange(0, 1);
+                policy.GetProperty("per_round").GetProperty("IoI").GetArrayLength().Should().Be(5);
+            }
+
+            foreach (var png in new[] { "hr-vs-ioi.png", "ioi-over-rounds.png" })
+            {
+                File.ReadAllBytes(Path.Combine(dir.FullName, png)).Take(8).Should().Equal(new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A }, png);
+            }
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Sweep_writes_a_csv_row_per_setting_and_a_frontier_plot()
+    {
+        var dir = Directory.CreateTempSubdirectory("ipg-sweep-");
+        try
+        {
+            Invoke("sweep", "--users", "20", "--targets", "1", "--rounds", "2", "--out", dir.FullName).Should().Be(0);
+
+            var lines = File.ReadAllLines(Path.Combine(dir.FullName, "sweep.csv"));
+            lines[0].Should().Be("series,setting,HR@2,IoI@2,IoI@2_ci95_low,IoI@2_ci95_high,IoR@2,seconds");
+            lines.Should().HaveCount(1 + 18 + 4 + 1, "9 values of γ under 2 negative-guidance policies, 2 forms × 2 policies, and SASRec");
+            lines.Should().Contain(l => l.StartsWith("\"IPG Absolute (Raw), γ\",\"0.5\",", StringComparison.Ordinal));
+            File.ReadAllBytes(Path.Combine(dir.FullName, "frontier.png")).Take(4).Should().Equal(new byte[] { 0x89, 0x50, 0x4E, 0x47 });
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_model_trained_on_another_log_is_refused_unless_forced()
+    {
+        // Seed 7 regenerates a different log than the one the embedded model was trained on.
+        var dir = Directory.CreateTempSubdirectory("ipg-mismatch-");
+        try
+        {
+            Invoke("reproduce", "--seed", "7", "--users", "10", "--targets", "1", "--rounds", "1", "--out", dir.FullName).Should().Be(4);
+            File.Exists(Path.Combine(dir.FullName, "results.json")).Should().BeFalse();
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData(2, "reproduce", "--users", "0")]
+    [InlineData(2, "reproduce", "--targets", "0")]
+    [InlineData(2, "reproduce", "--rounds", "0")]
+    [InlineData(2, "sweep", "--threads", "0")]
+    [InlineData(3, "reproduce", "--model", "/nonexistent/model.onnx")]
+    public void Bad_arguments_fail_with_a_documented_exit_code(int expected, params string[] args) =>
+        Invoke([.. args, "--out", Path.Combine(Path.GetTempPath(), "ipg-never-written")]).Should().Be(expected);
+}
