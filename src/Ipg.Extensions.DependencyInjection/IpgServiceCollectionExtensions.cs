@@ -14,7 +14,35 @@ namespace Microsoft.Extensions.DependencyInjection;
 /// </remarks>
 public static class IpgServiceCollectionExtensions
 {
-    /// <summary>Adds Ipg with options bound from <paramref name="configuration"/> (e.g. the <c>"Ipg"</c> section).</summary>
+    /// <summary>
+    /// Adds Ipg over an ONNX SASRec: the model at <c>ModelPath</c>, or the default model embedded in the package,
+    /// with options bound from <paramref name="configuration"/> (e.g. the <c>"Ipg"</c> section). The model is loaded
+    /// once, on first use, and disposed with the container.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configuration">The configuration section holding <see cref="Ipg.Extensions.DependencyInjection.IpgServiceOptions"/>.</param>
+    /// <returns>The service collection.</returns>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    public static IServiceCollection AddIpg(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        return services.AddIpgCore(builder => builder.Bind(configuration), LoadOnnxEncoder);
+    }
+
+    /// <summary>Adds Ipg over an ONNX SASRec (<c>ModelPath</c>, or the embedded default) with options set in code.</summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configure">Sets the options.</param>
+    /// <returns>The service collection.</returns>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    public static IServiceCollection AddIpg(this IServiceCollection services, Action<Ipg.Extensions.DependencyInjection.IpgServiceOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configure);
+        return services.AddIpgCore(builder => builder.Configure(configure), LoadOnnxEncoder);
+    }
+
+    /// <summary>Adds Ipg with options bound from <paramref name="configuration"/> (e.g. the <c>"Ipg"</c> section) over your own encoder.</summary>
     /// <param name="services">The service collection.</param>
     /// <param name="configuration">The configuration section holding <see cref="Ipg.Extensions.DependencyInjection.IpgServiceOptions"/>.</param>
     /// <param name="encoderFactory">Builds the encoder once, on first use (e.g. load an ONNX model).</param>
@@ -39,6 +67,34 @@ public static class IpgServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(encoderFactory);
         return services.AddIpgCore(builder => builder.Configure(configure ?? (_ => { })), encoderFactory);
+    }
+
+    private static Ipg.ISequentialEncoder LoadOnnxEncoder(IServiceProvider provider)
+    {
+        var options = provider.GetRequiredService<IOptions<Ipg.Extensions.DependencyInjection.IpgServiceOptions>>().Value;
+        var logger = provider.GetService<ILoggerFactory>()?.CreateLogger("Ipg.Extensions.DependencyInjection");
+        var encoderOptions = Ipg.Encoders.OnnxSasRecEncoderOptions.Default with
+        {
+            IntraOpThreads = options.IntraOpThreads,
+            ExpectedItemCount = options.ExpectedItemCount,
+        };
+        try
+        {
+            var encoder = string.IsNullOrWhiteSpace(options.ModelPath)
+                ? Ipg.Encoders.SasRecDefaultModel.Load(encoderOptions)
+                : Ipg.Encoders.OnnxSasRecEncoder.Load(options.ModelPath, encoderOptions);
+            if (logger is not null)
+            {
+                Log.ModelLoaded(logger, string.IsNullOrWhiteSpace(options.ModelPath) ? "embedded default" : options.ModelPath, encoder.ItemCount, encoder.Dimension, encoder.MaxHistoryLength, encoder.Metadata.Layout);
+            }
+
+            return encoder;
+        }
+        catch (Exception e) when (logger is not null && e is IOException or InvalidDataException or ArgumentException or InvalidOperationException)
+        {
+            Log.ModelLoadFailed(logger, options.ModelPath ?? "embedded default", e);
+            throw;
+        }
     }
 
     private static IServiceCollection AddIpgCore(

@@ -16,6 +16,21 @@ public sealed class IpgServiceOptions
     /// <summary>The default configuration section name, "Ipg".</summary>
     public const string SectionName = "Ipg";
 
+    /// <summary>
+    /// Path of the ONNX SASRec to serve (docs/onnx-contract.md). Null or empty: the default model embedded in
+    /// the Ipg package (<see cref="Encoders.SasRecDefaultModel"/>). Used by the <c>AddIpg</c> overloads that
+    /// do not take an encoder factory.
+    /// </summary>
+    public string? ModelPath { get; set; }
+
+    /// <summary>The item count the model must have (refused at start-up otherwise); null accepts the model's own.</summary>
+    [Range(1, int.MaxValue)]
+    public int? ExpectedItemCount { get; set; }
+
+    /// <summary>ONNX Runtime intra-op threads per request. Default 1: a service runs requests in parallel already.</summary>
+    [Range(1, 256)]
+    public int IntraOpThreads { get; set; } = 1;
+
     /// <summary>Guiding-score form; see <see cref="IpgOptions.Form"/>. Default Increase.</summary>
     [EnumDataType(typeof(GuidanceForm))]
     public GuidanceForm Form { get; set; } = IpgOptions.Default.Form;

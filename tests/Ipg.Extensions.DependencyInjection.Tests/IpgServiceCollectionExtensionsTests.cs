@@ -60,10 +60,39 @@ public class IpgServiceCollectionExtensionsTests
     }
 
     [Fact]
+    public void Without_an_encoder_factory_the_embedded_default_model_is_served_and_disposed_with_the_container()
+    {
+        var services = new ServiceCollection().AddLogging();
+        services.AddIpg(Config(("Ipg:Gamma", "0.5"), ("Ipg:ExpectedItemCount", "3533")).GetSection("Ipg"));
+        Encoders.OnnxSasRecEncoder encoder;
+        using (var provider = services.BuildServiceProvider())
+        {
+            provider.GetRequiredService<IStartupValidator>().Validate();
+            var reranker = provider.GetRequiredService<IpgReranker>();
+            encoder = reranker.Encoder.Should().BeOfType<Encoders.OnnxSasRecEncoder>().Subject;
+            encoder.ItemCount.Should().Be(3533);
+            reranker.Recommend([1, 2, 3], reranker.PrepareTarget(10), 5).Should().HaveCount(5);
+        }
+
+        FluentActions.Invoking(() => encoder.ItemCount).Should().Throw<ObjectDisposedException>();
+    }
+
+    [Fact]
+    public void A_missing_model_file_fails_when_the_encoder_is_first_resolved()
+    {
+        var services = new ServiceCollection().AddLogging();
+        services.AddIpg(o => o.ModelPath = "/nonexistent/model.onnx");
+        using var provider = services.BuildServiceProvider();
+        FluentActions.Invoking(() => provider.GetRequiredService<IpgReranker>()).Should().Throw<FileNotFoundException>();
+    }
+
+    [Fact]
     public void Validates_arguments()
     {
         var services = new ServiceCollection();
-        FluentActions.Invoking(() => services.AddIpg(null!)).Should().Throw<ArgumentNullException>().WithParameterName("encoderFactory");
+        FluentActions.Invoking(() => services.AddIpg((Func<IServiceProvider, ISequentialEncoder>)null!)).Should().Throw<ArgumentNullException>().WithParameterName("encoderFactory");
+        FluentActions.Invoking(() => services.AddIpg((Action<IpgServiceOptions>)null!)).Should().Throw<ArgumentNullException>().WithParameterName("configure");
+        FluentActions.Invoking(() => services.AddIpg((IConfiguration)null!)).Should().Throw<ArgumentNullException>().WithParameterName("configuration");
         FluentActions.Invoking(() => services.AddIpg(null!, _ => null!)).Should().Throw<ArgumentNullException>().WithParameterName("configuration");
         FluentActions.Invoking(() => ((IServiceCollection)null!).AddIpg(_ => null!)).Should().Throw<ArgumentNullException>().WithParameterName("services");
     }
