@@ -122,6 +122,7 @@ public sealed class IpgReranker
         ArgumentNullException.ThrowIfNull(target);
         var items = Encoder.ItemEmbeddings;
         target.EnsureSameTable(items, nameof(target));
+        items.ValidateItemIds(history, nameof(history));
         items.ValidateItemIds(excludedItems, nameof(excludedItems));
         Span<float> user = Encoder.Dimension <= 256 ? stackalloc float[Encoder.Dimension] : new float[Encoder.Dimension];
         Encoder.Encode(history, user);

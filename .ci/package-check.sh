@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Proves the packages work the way a consumer uses them:
+#  1. packs the library packages into a local folder feed;
+#  2. builds and runs QuickStart, outside the repository, against the packed Ipg package (no project reference);
+#  3. starts samples/RecommenderService on loopback and makes real HTTP requests against it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+work="$(mktemp -d)"
+svc_pid=""
+cleanup() {
+  if [ -n "$svc_pid" ]; then kill "$svc_pid" 2>/dev/null || true; wait "$svc_pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+version="0.1.0-ci.$(date +%s)"
+feed="$work/feed"
+for project in src/Ipg src/Ipg.Extensions.DependencyInjection src/Ipg.Simulation; do
+  dotnet pack "$project" -c Release -o "$feed" -p:Version="$version" --nologo -v quiet
+done
+ls "$feed"
+for id in Ipg Ipg.Extensions.DependencyInjection Ipg.Simulation; do
+  test -s "$feed/$id.$version.nupkg" && test -s "$feed/$id.$version.snupkg"
+done
+# The package carries the readme, the licence expression, the XML docs and the embedded default model.
+unzip -l "$feed/Ipg.$version.nupkg" | grep -q 'README.md'
+unzip -l "$feed/Ipg.$version.nupkg" | grep -q 'lib/net10.0/Ipg.xml'
+unzip -p "$feed/Ipg.$version.nupkg" Ipg.nuspec | grep -q '<license type="expression">MIT</license>'
+
+# QuickStart as a consumer: its own folder, a PackageReference to Ipg from the local feed.
+consumer="$work/quickstart"
+mkdir -p "$consumer"
+cp samples/QuickStart/Program.cs "$consumer/"
+cat > "$consumer/QuickStart.csproj" <<XML
+<Project Sdk="Microsoft.NET.Sdk">
+  <PropertyGroup>
+    <OutputType>Exe</OutputType>
+    <TargetFramework>net10.0</TargetFramework>
+    <Nullable>enable</Nullable>
+    <ImplicitUsings>enable</ImplicitUsings>
+    <RuntimeIdentifier>linux-x64</RuntimeIdentifier>
+    <SelfContained>false</SelfContained>
+  </PropertyGroup>
+  <ItemGroup>
+    <PackageReference Include="Ipg" Version="$version" />
+  </ItemGroup>
+</Project>
+XML
+cat > "$consumer/nuget.config" <<XML
+<?xml version="1.0" encoding="utf-8"?>
+<configuration>
+  <packageSources>
+    <add key="local-feed" value="$feed" />
+  </packageSources>
+</configuration>
+XML
+(cd "$consumer" && dotnet run -c Release | tee "$work/quickstart.out")
+grep -q "Model: 3533 items" "$work/quickstart.out"
+# Publishing for one runtime keeps only that runtime's ONNX Runtime native library.
+(cd "$consumer" && dotnet publish -c Release -o "$work/publish" -v quiet --nologo)
+natives=$(find "$work/publish" -name 'libonnxruntime*' | wc -l)
+echo "published native ONNX Runtime files for linux-x64: $natives"
+test "$(find "$work/publish" -path '*runtimes*' | wc -l)" -eq 0
+
+# The service on loopback.
+port=$((20000 + RANDOM % 20000))
+(cd samples/RecommenderService/bin/Release/net10.0 && exec dotnet RecommenderService.dll --urls "http://127.0.0.1:$port") > "$work/service.log" 2>&1 &
+svc_pid=$!
+for _ in $(seq 1 60); do
+  curl -sf "http://127.0.0.1:$port/health" > "$work/health.json" && break
+  sleep 1
+done
+cat "$work/health.json"; echo
+grep -q '"items":3533' "$work/health.json"
+curl -sf -X POST "http://127.0.0.1:$port/recommendations" -H 'content-type: application/json' \
+  -d '{"userId":"alice","target":2277,"k":3}' > "$work/recs.json"
+cat "$work/recs.json"; echo
+python3 - "$work/recs.json" <<'PY'
+import json, sys
+body = json.load(open(sys.argv[1]))
+assert body["target"] == 2277, body
+items = body["items"]
+assert len(items) == 3, items
+assert all(1 <= i["item"] <= 3533 for i in items), items
+assert all(0.0 < i["p"] < 1.0 for i in items), items
+assert all(abs(i["r"] - i["p"] * i["g"]) < 1e-5 for i in items), items
+assert items[0]["r"] >= items[1]["r"] >= items[2]["r"], items
+print("service answered 3 ranked items with p, g, r = p*g")
+PY
+status=$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$port/recommendations" -H 'content-type: application/json' -d '{"history":[1,0],"target":2277}')
+test "$status" = "400"
+echo "package check passed"
