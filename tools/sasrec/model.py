@@ -13,7 +13,7 @@ MultiheadAttention parameters, kernel-1 convolutions as matrix products) so that
 same code path trains, evaluates and exports to ONNX (no bool Trilu, no fused attention
 kernels), and so that the last block can optionally be computed for the last position only.
 
-``pmixer-v1`` (the older code, root ``model.py``, 2020-2023):
+``pmixer-v1`` (the older code, root ``model.py``):
   * ``pos_emb`` has ``max_length`` rows, no padding_idx; every slot j = 0..L-1 gets position
     j, padding slots included ("zero_based_all_slots").
   * a timeline mask (slot holds item 0) zeroes the padding rows right after the embedding
@@ -30,7 +30,7 @@ kernels), and so that the last block can optionally be computed for the last pos
     carry non-zero states and take part in attention as keys/values of later slots.
   * the block is the same as v1's (LN'd query, un-normed keys/values, residual from the
     normed query, FFN with internal residual).
-  On the ML-1M validation users the stock checkpoint scores sampled HR@10 0.85 with this
+  On the ML-1M validation users the stock checkpoint scores sampled HR@10 0.83 with this
   forward and 0.31-0.43 with the two blocks below, which identifies it (check_pmixer_parity.py).
 ``pmixer-v3-prenorm`` / ``pmixer-v3-postnorm`` (the latest ``python/model.py`` with and without
 ``--norm_first``): v2's embeddings and (absent) masking, but standard transformer blocks and an
