@@ -253,8 +253,22 @@ public class OnnxSasRecEncoderTests(ITestOutputHelper output)
     [OnnxExternalFixturesFact]
     public void External_ml1m_model_matches_pytorch()
     {
-        // FullPath keeps an absolute path as it is, so the theories run unchanged on the external model.
-        string path = Path.Combine(OnnxFixtures.ExternalFolder()!, OnnxFixtures.ExternalModel);
+        // FullPath keeps an absolute path as it is, so the theories run unchanged on the external models:
+        // the stock pmixer checkpoint and our own trainer's ML-1M model, whichever the folder holds.
+        string folder = OnnxFixtures.ExternalFolder()!;
+        var paths = new[] { OnnxFixtures.ExternalModel, "ml1m-ours.onnx" }
+            .Select(name => Path.Combine(folder, name))
+            .Where(p => File.Exists(p) && File.Exists(Path.ChangeExtension(p, ".fixtures.json")))
+            .ToList();
+        paths.Should().NotBeEmpty();
+        foreach (string path in paths)
+        {
+            CheckExternal(path);
+        }
+    }
+
+    private void CheckExternal(string path)
+    {
         User_embeddings_match_pytorch(path);
         Item_table_rows_equal_pytorch(path);
         Top10_and_logits_match_pytorch(path);
