@@ -7,7 +7,10 @@ internal static class ModelLoader
 {
     /// <summary>The exact commands that rebuild the default model from the seeded log.</summary>
     public const string RetrainHint =
-        "Rebuild the default model from this log: `bash tools/sasrec/build_default.sh` (Python with torch; see tools/sasrec/README.md), " +
+        "To retrain the default model on this seed's log: `dotnet run --project src/Ipg.Cli -c Release -- collect-log --seed SEED --out paper-log.txt`, " +
+        "then `LOG=paper-log.txt EPOCHS=50 bash tools/sasrec/build_default.sh` (Python with torch; tools/sasrec/README.md), and rebuild Ipg so " +
+        "src/Ipg/Models/sasrec-default.onnx is embedded again; or pass --model with a model trained on it. --force runs anyway (the results then " +
+        "mix a model and a world that do not belong together)."; see tools/sasrec/README.md), " +
         "then rebuild Ipg so src/Ipg/Models/sasrec-default.onnx is embedded again. Or pass --force to run anyway (results then mix a model and a world that do not belong together).";
 
     /// <summary>Loads for an offline job: one intra-op thread per run, <paramref name="parallelRuns"/> runs at a time.</summary>
