@@ -10,8 +10,7 @@ internal static class ModelLoader
         "To retrain the default model on this seed's log: `dotnet run --project src/Ipg.Cli -c Release -- collect-log --seed SEED --out paper-log.txt`, " +
         "then `LOG=paper-log.txt EPOCHS=50 bash tools/sasrec/build_default.sh` (Python with torch; tools/sasrec/README.md), and rebuild Ipg so " +
         "src/Ipg/Models/sasrec-default.onnx is embedded again; or pass --model with a model trained on it. --force runs anyway (the results then " +
-        "mix a model and a world that do not belong together)."; see tools/sasrec/README.md), " +
-        "then rebuild Ipg so src/Ipg/Models/sasrec-default.onnx is embedded again. Or pass --force to run anyway (results then mix a model and a world that do not belong together).";
+        "mix a model and a world that do not belong together).";
 
     /// <summary>Loads for an offline job: one intra-op thread per run, <paramref name="parallelRuns"/> runs at a time.</summary>
     public static (OnnxSasRecEncoder Encoder, string Description) Load(FileInfo? model, int parallelRuns)
