@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Train the default model (IPG paper settings, spec section 3) on the C# simulator's
 # paper-preset log and write src/Ipg/Models/sasrec-default.onnx + .fixtures.json.
-#   LOG      the 'user item' log (default /work/scratch/paper-log.txt)
+#   LOG      the "user item" log, required (ipg collect-log --seed 2024 --out FILE)
 #   EPOCHS   training epochs (default 50: held-out quality peaks at 40-60 epochs, README;
 #            the paper used 200)
 #   PYTHON   interpreter (default /usr/bin/python3)
@@ -13,7 +13,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 py="${PYTHON:-/usr/bin/python3}"
-log="${LOG:-/work/scratch/paper-log.txt}"
+log="${LOG:?set LOG to the paper-preset log: dotnet run --project src/Ipg.Cli -c Release -- collect-log --seed 2024 --out paper-log.txt}"
 epochs="${EPOCHS:-50}"
 out="$here/out/default"
 models="$root/src/Ipg/Models"
