@@ -33,13 +33,14 @@ public sealed partial class TopicSimulator
     }
 
     /// <summary>Saves the state to a file (see <see cref="Save(Stream)"/>).</summary>
-    /// <param name="path">Destination file; overwritten.</param>
+    /// <param name="path">Destination file; replaced atomically (through <see cref="Reproduction.AtomicFile"/>), so a failed
+    /// write leaves any existing file untouched and no partial file behind.</param>
     /// <exception cref="ArgumentException"><paramref name="path"/> is null or empty.</exception>
+    /// <exception cref="IOException">The file cannot be written.</exception>
     public void Save(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        using var stream = File.Create(path);
-        Save(stream);
+        Reproduction.AtomicFile.Write(path, Save);
     }
 
     /// <summary>

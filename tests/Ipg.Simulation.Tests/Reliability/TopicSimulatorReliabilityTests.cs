@@ -71,4 +71,66 @@ public class TopicSimulatorReliabilityTests
 
         (Small() with { BoredomWindow = SimulatorOptions.MaxBoredomWindow }).Invoking(o => o.Validate()).Should().NotThrow();
     }
+
+    [Fact]
+    public void Saving_to_a_path_that_cannot_be_written_throws_and_leaves_no_file_and_the_state_unchanged()
+    {
+        var sim = new TopicSimulator(Small());
+        var hash = sim.ComputeStateHash();
+        string folder = Directory.CreateTempSubdirectory("ipg-rel-").FullName;
+        try
+        {
+            string missingFolder = Path.Combine(folder, "no-such-folder", "state.bin");
+            sim.Invoking(s => s.Save(missingFolder)).Should().Throw<DirectoryNotFoundException>();
+            File.Exists(missingFolder).Should().BeFalse();
+
+            // A directory where the file should go: the rename fails and the temporary file is removed.
+            string isADirectory = Path.Combine(folder, "state.bin");
+            Directory.CreateDirectory(isADirectory);
+            sim.Invoking(s => s.Save(isADirectory)).Should().Throw<IOException>();
+            Directory.GetFiles(folder).Should().BeEmpty("no temporary or partial file is left behind");
+
+            sim.ComputeStateHash().Should().Be(hash);
+            string ok = Path.Combine(folder, "ok.bin");
+            sim.Save(ok);
+            TopicSimulator.Load(ok).ComputeStateHash().Should().Be(hash, "the simulator still saves correctly afterwards");
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_log_write_that_fails_half_way_leaves_the_previous_file_untouched()
+    {
+        string folder = Directory.CreateTempSubdirectory("ipg-rel-").FullName;
+        try
+        {
+            string path = Path.Combine(folder, "log.txt");
+            var good = new[] { new Interaction(0, 1), new Interaction(1, 2) };
+            InteractionLogFormat.Write(path, good);
+            var before = File.ReadAllBytes(path);
+
+            // 100,000 valid lines (past the writer's 64 KiB buffer, so bytes reach the file), then a negative index.
+            var bad = Enumerable.Range(0, 100_000).Select(i => new Interaction(i % 7, i % 11)).Append(new Interaction(-1, 0));
+            FluentActions.Invoking(() => InteractionLogFormat.Write(path, bad)).Should().Throw<ArgumentException>().WithParameterName("interactions");
+
+            File.ReadAllBytes(path).Should().Equal(before, "the old log is replaced only by a complete new one");
+            Directory.GetFiles(folder).Should().ContainSingle();
+            InteractionLogFormat.Read(path).Should().Equal(good);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Atomic_results_write_into_a_missing_folder_throws_and_leaves_nothing()
+    {
+        string folder = Path.Combine(Path.GetTempPath(), "ipg-rel-missing-" + Guid.NewGuid().ToString("N"), "results.json");
+        FluentActions.Invoking(() => AtomicFile.Write(folder, s => s.WriteByte(1))).Should().Throw<DirectoryNotFoundException>();
+        Directory.Exists(Path.GetDirectoryName(folder)).Should().BeFalse();
+    }
 }
