@@ -170,6 +170,10 @@ public sealed class IpgReranker
 
         ValidateMask(exclusions, users, Encoder.ItemCount, nameof(exclusions));
         target.EnsureSameTable(Encoder.ItemEmbeddings, nameof(target));
+
+        // Checked up front: a bad row found inside Parallel.For would surface as an AggregateException after
+        // other rows had already been written.
+        ValidateFiniteRows(userEmbeddings.Span, d, nameof(userEmbeddings));
         var options = new ParallelOptions { CancellationToken = cancellationToken };
         Parallel.For(0, users, options, u =>
         {
@@ -296,6 +300,16 @@ public sealed class IpgReranker
         }
 
         return items;
+    }
+
+    /// <summary>Throws an <see cref="ArgumentException"/> naming the row and component of the first NaN or infinite value.</summary>
+    internal static void ValidateFiniteRows(ReadOnlySpan<float> rows, int dimension, string paramName)
+    {
+        int bad = ItemEmbeddingTable.IndexOfNonFinite(rows);
+        if (bad >= 0)
+        {
+            throw new ArgumentException($"User {bad / dimension}, component {bad % dimension} is {rows[bad]}; user vectors must be finite.", paramName);
+        }
     }
 
     internal static void ValidateMask(ExclusionMask? mask, int users, int itemCount, string paramName)
