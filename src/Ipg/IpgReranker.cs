@@ -116,6 +116,8 @@ public sealed class IpgReranker
     /// <returns>Up to <paramref name="count"/> entries, best first.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is below 1, or an id is outside <c>1..N</c>.</exception>
     /// <exception cref="ArgumentNullException"><paramref name="target"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="target"/> was prepared over another item table.</exception>
+    /// <exception cref="InvalidOperationException">The encoder returned a user representation with a NaN or infinite component.</exception>
     public RankedItem[] Recommend(ReadOnlySpan<int> history, GuidanceTarget target, int count, ReadOnlySpan<int> excludedItems = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
@@ -125,6 +127,13 @@ public sealed class IpgReranker
         items.ValidateItemIds(excludedItems, nameof(excludedItems));
         Span<float> user = Encoder.Dimension <= 256 ? stackalloc float[Encoder.Dimension] : new float[Encoder.Dimension];
         Encoder.Encode(history, user);
+        int bad = ItemEmbeddingTable.IndexOfNonFinite(user);
+        if (bad >= 0)
+        {
+            // The caller passed no vector, so an ArgumentException naming "userEmbedding" would blame the wrong party.
+            throw new InvalidOperationException(
+                $"The encoder ({Encoder.GetType().Name}) returned a user representation whose component {bad} is {user[bad]} for a history of {history.Length} items; nothing was ranked.");
+        }
         var result = new RankedItem[Math.Min(count, Encoder.ItemCount)];
         var bits = new ulong[(items.ItemCount >> 6) + 1];
         Scoring.MarkIds(excludedItems, bits);
@@ -142,7 +151,7 @@ public sealed class IpgReranker
     /// <param name="counts">One entry per user: how many entries of its row were written.</param>
     /// <param name="exclusions">Per-user exclusions (user index = row index), or null.</param>
     /// <param name="cancellationToken">Cancels between users.</param>
-    /// <exception cref="ArgumentException">Lengths disagree, or the exclusion mask has another shape.</exception>
+    /// <exception cref="ArgumentException">Lengths disagree, a user vector has a NaN or infinite component (nothing is written), or the exclusion mask has another shape.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is below 1.</exception>
     /// <exception cref="OperationCanceledException">Cancelled; rows already written stay valid.</exception>
     /// <exception cref="InvalidOperationException">The options ask for the exact look-ahead, which needs the histories (use <see cref="Policies.IpgPolicy"/>).</exception>
