@@ -60,6 +60,48 @@ public class TopicSimulatorReliabilityTests
     }
 
     [Fact]
+    public void Corrupt_truncated_or_foreign_state_is_refused_and_a_live_simulator_is_unchanged()
+    {
+        var sim = new TopicSimulator(Small());
+        sim.Step(Enumerable.Repeat(3, 30).ToArray());
+        var hash = sim.ComputeStateHash();
+        var state = SavedState(sim);
+
+        var flipped = (byte[])state.Clone();
+        flipped[state.Length / 2] ^= 0x10;
+        var foreign = (byte[])state.Clone();
+        foreign[0] = (byte)'X';
+        var cases = new (string What, byte[] Data, string Message)[]
+        {
+            ("one flipped bit", flipped, "*checksum*"),
+            ("cut at every tenth", state[..(state.Length / 10)], "*"),
+            ("cut before the checksum", state[..^32], "*"),
+            ("one byte short", state[..^1], "*"),
+            ("empty", [], "*truncated*"),
+            ("another file type", foreign, "*magic*"),
+            ("negative round counter", ForgeLong(state, BoredomWindowOffset + 4 + 4 + 4 + 8 + 8, -5), "*negative round counter*"),
+        };
+        foreach (var (what, data, message) in cases)
+        {
+            FluentActions.Invoking(() => TopicSimulator.Load(new MemoryStream(data))).Should().Throw<InvalidDataException>(what).WithMessage(message);
+            sim.ComputeStateHash().Should().Be(hash, what);
+        }
+
+        sim.Step(Enumerable.Repeat(4, 30).ToArray());
+        var twin = TopicSimulator.Load(new MemoryStream(state));
+        twin.Step(Enumerable.Repeat(4, 30).ToArray());
+        twin.ComputeStateHash().Should().Be(sim.ComputeStateHash(), "the live simulator continues exactly as a fresh load of its state");
+    }
+
+    private static byte[] ForgeLong(byte[] state, int offset, long value)
+    {
+        var forged = (byte[])state.Clone();
+        BinaryPrimitives.WriteInt64LittleEndian(forged.AsSpan(offset, 8), value);
+        SHA256.HashData(forged.AsSpan(0, forged.Length - 32)).CopyTo(forged.AsSpan(forged.Length - 32));
+        return forged;
+    }
+
+    [Fact]
     public void A_boredom_window_that_would_overflow_or_exhaust_memory_is_refused_by_name()
     {
         var tooLong = Small() with { BoredomWindow = SimulatorOptions.MaxBoredomWindow + 1 };
