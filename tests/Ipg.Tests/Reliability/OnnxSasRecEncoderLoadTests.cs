@@ -96,11 +96,11 @@ public class OnnxSasRecEncoderLoadTests(ITestOutputHelper output)
         }
 
         // Warm up: ONNX Runtime's arena, the array pool's buckets, JIT tiers.
-        Calls(5_000);
+        Calls(20_000);
         long managedBefore = GC.GetTotalMemory(forceFullCollection: true);
         long privateBefore = OnnxSasRecEncoderBadInputTests.Settle();
 
-        const int calls = 40_000;
+        const int calls = 30_000;
         var watch = Stopwatch.StartNew();
         Calls(calls);
         watch.Stop();
