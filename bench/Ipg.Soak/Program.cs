@@ -8,10 +8,10 @@ using Ipg.Encoders;
 // tenth of the run. Exit code 1 when private memory (managed + native) grew by 5 % or more, when the managed heap
 // grew by 5 % and by more than 256 KB (it is only a few hundred KB, so 5 % of it is noise), or when a result differed.
 //
-//   dotnet run -c Release --project bench/Ipg.Soak -- <model.onnx> [calls = 1000000] [threads = 1]
+//   dotnet run -c Release --project bench/Ipg.Soak -- <model.onnx | in-memory> [calls = 1000000] [threads = 1]
 if (args.Length is < 1 or > 3)
 {
-    Console.Error.WriteLine("usage: Ipg.Soak <model.onnx> [calls = 1000000] [threads = 1]");
+    Console.Error.WriteLine("usage: Ipg.Soak <model.onnx | in-memory> [calls = 1000000] [threads = 1]");
     return 2;
 }
 
@@ -24,7 +24,12 @@ if (calls < 10 || threads < 1)
     return 2;
 }
 
-using var encoder = OnnxSasRecEncoder.Load(model);
+// "in-memory" instead of a model path runs the same loop through an InMemoryEncoder (100 items, d = 16, L = 20):
+// a control that separates ONNX Runtime from the .NET runtime.
+ISequentialEncoder encoder = model == "in-memory"
+    ? new InMemoryEncoder(RandomTable(100, 16), maxHistoryLength: 20)
+    : OnnxSasRecEncoder.Load(model);
+using var owned = encoder as IDisposable;
 int n = encoder.ItemCount;
 int d = encoder.Dimension;
 
@@ -100,6 +105,18 @@ static long RssAnon()
     }
 
     return -1;
+}
+
+static ItemEmbeddingTable RandomTable(int items, int dimension)
+{
+    var random = new Random(7);
+    var rows = new float[items * dimension];
+    for (int i = 0; i < rows.Length; i++)
+    {
+        rows[i] = (float)((random.NextDouble() * 2) - 1);
+    }
+
+    return ItemEmbeddingTable.FromItemRows(items, dimension, rows);
 }
 
 static string Mb(long bytes) => (bytes / (1024.0 * 1024.0)).ToString("F1", CultureInfo.InvariantCulture);
