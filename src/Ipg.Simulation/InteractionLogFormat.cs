@@ -35,15 +35,16 @@ public static class InteractionLogFormat
     }
 
     /// <summary>Writes interactions to a file (see <see cref="Write(Stream, IEnumerable{Interaction})"/>).</summary>
-    /// <param name="path">Destination file; overwritten.</param>
+    /// <param name="path">Destination file; replaced atomically (through <see cref="Reproduction.AtomicFile"/>), so a failed
+    /// write (a negative index, a full disk) leaves any existing file untouched and no partial file behind.</param>
     /// <param name="interactions">Zero-based interactions in time order.</param>
     /// <exception cref="ArgumentException"><paramref name="path"/> is empty, or an index is negative.</exception>
+    /// <exception cref="IOException">The file cannot be written.</exception>
     public static void Write(string path, IEnumerable<Interaction> interactions)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(interactions);
-        using var stream = File.Create(path);
-        Write(stream, interactions);
+        Reproduction.AtomicFile.Write(path, stream => Write(stream, interactions));
     }
 
     /// <summary>Reads a log (LF or CRLF line endings; blank lines ignored).</summary>

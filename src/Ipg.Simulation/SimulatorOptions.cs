@@ -44,7 +44,10 @@ public sealed record SimulatorOptions
     /// <summary>Repeat penalty added to bias[u,i] after each click on i (paper: 0.1). Non-negative.</summary>
     public double RepeatPenalty { get; init; } = 0.1;
 
-    /// <summary>Number of most recent clicks whose topics are remembered for boredom (paper: 10).</summary>
+    /// <summary>The longest boredom window accepted (1,024 clicks), so that the per-user ring buffer stays at most 4 KB.</summary>
+    public const int MaxBoredomWindow = 1024;
+
+    /// <summary>Number of most recent clicks whose topics are remembered for boredom (paper: 10; at most <see cref="MaxBoredomWindow"/>).</summary>
     public int BoredomWindow { get; init; } = 10;
 
     /// <summary>A topic becomes bored when at least this many of the remembered clicks share it (paper: 4).</summary>
@@ -91,6 +94,13 @@ public sealed record SimulatorOptions
         }
 
         Positive(BoredomWindow, nameof(BoredomWindow));
+        if (BoredomWindow > MaxBoredomWindow || (long)Users * BoredomWindow > int.MaxValue / 2)
+        {
+            // The simulator keeps a ring buffer of Users × BoredomWindow topics; bound it so that options (or a
+            // saved state) cannot make it overflow an int or allocate gigabytes.
+            throw new ArgumentOutOfRangeException(nameof(BoredomWindow), BoredomWindow, $"BoredomWindow must be at most {MaxBoredomWindow} and Users × BoredomWindow must fit in an array, got {Users} × {BoredomWindow}.");
+        }
+
         Positive(BoredomThreshold, nameof(BoredomThreshold));
         Positive(BoredomDuration, nameof(BoredomDuration));
         UnitInterval(BoredomFactor, nameof(BoredomFactor));

@@ -33,13 +33,14 @@ public sealed partial class TopicSimulator
     }
 
     /// <summary>Saves the state to a file (see <see cref="Save(Stream)"/>).</summary>
-    /// <param name="path">Destination file; overwritten.</param>
+    /// <param name="path">Destination file; replaced atomically (through <see cref="Reproduction.AtomicFile"/>), so a failed
+    /// write leaves any existing file untouched and no partial file behind.</param>
     /// <exception cref="ArgumentException"><paramref name="path"/> is null or empty.</exception>
+    /// <exception cref="IOException">The file cannot be written.</exception>
     public void Save(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        using var stream = File.Create(path);
-        Save(stream);
+        Reproduction.AtomicFile.Write(path, Save);
     }
 
     /// <summary>
@@ -151,11 +152,16 @@ public sealed partial class TopicSimulator
             throw new InvalidDataException($"Simulator state holds invalid options: {e.Message}", e);
         }
 
-        // Refuse sizes the remaining bytes cannot possibly hold before allocating.
+        // Refuse sizes the remaining bytes cannot possibly hold before allocating: the round counter and click
+        // stream, the embeddings, and per user at least a bias count, a window length and (flag, timeout) per topic.
         var remaining = r.BaseStream.Length - r.BaseStream.Position;
-        if (((long)options.Users + options.Items) * options.Dimension * sizeof(double) > remaining)
+        var minimum = (2L * sizeof(long))
+            + (((long)options.Users + options.Items) * options.Dimension * sizeof(double))
+            + ((long)options.Users * ((2 * sizeof(int)) + (options.Topics * (sizeof(byte) + sizeof(int)))));
+        if (minimum > remaining)
         {
-            throw new InvalidDataException("Simulator state is inconsistent: its sizes exceed the data.");
+            throw new InvalidDataException(
+                $"Simulator state is inconsistent: {options.Users} users × {options.Items} items × {options.Dimension} dimensions need at least {minimum} bytes, but only {remaining} remain.");
         }
 
         var sim = new TopicSimulator(options, generate: false);

@@ -116,6 +116,8 @@ public sealed class IpgReranker
     /// <returns>Up to <paramref name="count"/> entries, best first.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is below 1, or an id is outside <c>1..N</c>.</exception>
     /// <exception cref="ArgumentNullException"><paramref name="target"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="target"/> was prepared over another item table.</exception>
+    /// <exception cref="InvalidOperationException">The encoder returned a user representation with a NaN or infinite component.</exception>
     public RankedItem[] Recommend(ReadOnlySpan<int> history, GuidanceTarget target, int count, ReadOnlySpan<int> excludedItems = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
@@ -126,6 +128,13 @@ public sealed class IpgReranker
         items.ValidateItemIds(excludedItems, nameof(excludedItems));
         Span<float> user = Encoder.Dimension <= 256 ? stackalloc float[Encoder.Dimension] : new float[Encoder.Dimension];
         Encoder.Encode(history, user);
+        int bad = ItemEmbeddingTable.IndexOfNonFinite(user);
+        if (bad >= 0)
+        {
+            // The caller passed no vector, so an ArgumentException naming "userEmbedding" would blame the wrong party.
+            throw new InvalidOperationException(
+                $"The encoder ({Encoder.GetType().Name}) returned a user representation whose component {bad} is {user[bad]} for a history of {history.Length} items; nothing was ranked.");
+        }
         var result = new RankedItem[Math.Min(count, Encoder.ItemCount)];
         var bits = new ulong[(items.ItemCount >> 6) + 1];
         Scoring.MarkIds(excludedItems, bits);
@@ -143,7 +152,7 @@ public sealed class IpgReranker
     /// <param name="counts">One entry per user: how many entries of its row were written.</param>
     /// <param name="exclusions">Per-user exclusions (user index = row index), or null.</param>
     /// <param name="cancellationToken">Cancels between users.</param>
-    /// <exception cref="ArgumentException">Lengths disagree, or the exclusion mask has another shape.</exception>
+    /// <exception cref="ArgumentException">Lengths disagree, a user vector has a NaN or infinite component (nothing is written), or the exclusion mask has another shape.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is below 1.</exception>
     /// <exception cref="OperationCanceledException">Cancelled; rows already written stay valid.</exception>
     /// <exception cref="InvalidOperationException">The options ask for the exact look-ahead, which needs the histories (use <see cref="Policies.IpgPolicy"/>).</exception>
@@ -171,6 +180,10 @@ public sealed class IpgReranker
 
         ValidateMask(exclusions, users, Encoder.ItemCount, nameof(exclusions));
         target.EnsureSameTable(Encoder.ItemEmbeddings, nameof(target));
+
+        // Checked up front: a bad row found inside Parallel.For would surface as an AggregateException after
+        // other rows had already been written.
+        ValidateFiniteRows(userEmbeddings.Span, d, nameof(userEmbeddings));
         var options = new ParallelOptions { CancellationToken = cancellationToken };
         Parallel.For(0, users, options, u =>
         {
@@ -297,6 +310,16 @@ public sealed class IpgReranker
         }
 
         return items;
+    }
+
+    /// <summary>Throws an <see cref="ArgumentException"/> naming the row and component of the first NaN or infinite value.</summary>
+    internal static void ValidateFiniteRows(ReadOnlySpan<float> rows, int dimension, string paramName)
+    {
+        int bad = ItemEmbeddingTable.IndexOfNonFinite(rows);
+        if (bad >= 0)
+        {
+            throw new ArgumentException($"User {bad / dimension}, component {bad % dimension} is {rows[bad]}; user vectors must be finite.", paramName);
+        }
     }
 
     internal static void ValidateMask(ExclusionMask? mask, int users, int itemCount, string paramName)

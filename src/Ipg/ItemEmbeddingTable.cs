@@ -62,6 +62,15 @@ public sealed class ItemEmbeddingTable
                 $"Expected itemCount × dimension = {(long)itemCount * dimension} values, got {itemRows.Length}.", nameof(itemRows));
         }
 
+        int bad = IndexOfNonFinite(itemRows);
+        if (bad >= 0)
+        {
+            // Checked here so that the message names this method's parameter and the item's own id.
+            throw new ArgumentException(
+                $"Embedding value at item {(bad / dimension) + 1}, component {bad % dimension} is {itemRows[bad]}; embeddings must be finite.",
+                nameof(itemRows));
+        }
+
         var all = new float[(itemCount + 1) * dimension];
         itemRows.CopyTo(all.AsSpan(dimension));
         return new ItemEmbeddingTable(itemCount, dimension, all);

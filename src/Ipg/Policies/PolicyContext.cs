@@ -15,7 +15,7 @@ public sealed class PolicyContext
     /// <param name="slateSize">Items per user (≥ 1).</param>
     /// <param name="round">Round number (≥ 0); policies with randomness use it to draw afresh each round.</param>
     /// <exception cref="ArgumentNullException">A required argument is null.</exception>
-    /// <exception cref="ArgumentException">Lengths disagree, the target comes from another table, or the mask has another shape.</exception>
+    /// <exception cref="ArgumentException">Lengths disagree, a user vector has a NaN or infinite component, the target comes from another table, or the mask has another shape.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="slateSize"/> is below 1 or <paramref name="round"/> is negative.</exception>
     public PolicyContext(
         ISequentialEncoder encoder,
@@ -38,6 +38,7 @@ public sealed class PolicyContext
                 $"Expected {histories.Count} users × d = {encoder.Dimension} values, got {userEmbeddings.Length}.", nameof(userEmbeddings));
         }
 
+        IpgReranker.ValidateFiniteRows(userEmbeddings.Span, encoder.Dimension, nameof(userEmbeddings));
         IpgReranker.ValidateMask(exclusions, histories.Count, encoder.ItemCount, nameof(exclusions));
         Encoder = encoder;
         Target = target;

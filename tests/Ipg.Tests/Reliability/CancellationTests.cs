@@ -1,0 +1,133 @@
+using System.Diagnostics;
+using Ipg.Encoders;
+using Ipg.Policies;
+using Xunit.Abstractions;
+
+namespace Ipg.Tests.Reliability;
+
+/// <summary>
+/// Cancellation of the long core operations (docs/reliability.md): cancelled from another thread shortly after
+/// they start, each throws <see cref="OperationCanceledException"/> promptly, and the same object then returns
+/// exactly the results it returned before.
+/// </summary>
+[Collection(SerialReliabilityCollection.Name)]
+public class CancellationTests(ITestOutputHelper output)
+{
+    /// <summary>How long after the cancel request the call must have thrown (generous: a shared 2-core VM under load).</summary>
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(2);
+
+    private static readonly TimeSpan Delay = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Runs <paramref name="call"/>, cancels it from another thread after <see cref="Delay"/>, and returns the latency from cancel to throw.</summary>
+    private TimeSpan CancelDuring(string what, Action<CancellationToken> call)
+    {
+        using var cts = new CancellationTokenSource();
+        long cancelledAt = 0;
+        var watch = Stopwatch.StartNew();
+
+        // A dedicated thread rather than CancelAfter: a timer callback needs a thread-pool thread, and the
+        // operations under test keep the pool busy (Parallel.For) on a 2-core machine.
+        var canceller = new Thread(() =>
+        {
+            Thread.Sleep(Delay);
+            Volatile.Write(ref cancelledAt, Stopwatch.GetTimestamp());
+            cts.Cancel();
+        });
+        canceller.Start();
+        FluentActions.Invoking(() => call(cts.Token)).Should().Throw<OperationCanceledException>(what);
+        long thrownAt = Stopwatch.GetTimestamp();
+        canceller.Join();
+        cancelledAt.Should().NotBe(0, $"{what} must still be running when it is cancelled (make the workload larger if this fails)");
+        var latency = Stopwatch.GetElapsedTime(Volatile.Read(ref cancelledAt), thrownAt);
+        output.WriteLine($"{what}: cancelled after {Delay.TotalMilliseconds} ms, threw {latency.TotalMilliseconds:F0} ms later (total {watch.ElapsedMilliseconds} ms)");
+        latency.Should().BeLessThan(Bound, what);
+        return latency;
+    }
+
+    [Fact]
+    public void Onnx_EncodeBatch_stops_promptly_and_the_encoder_still_encodes_identically()
+    {
+        using var encoder = OnnxSasRecEncoder.Load(OnnxSasRecEncoderBadInputTests.TinyPath);
+        string before = OnnxSasRecEncoderBadInputTests.Fingerprint(encoder);
+        int n = encoder.ItemCount;
+        var random = new Random(2);
+        var histories = Enumerable.Range(0, 400_000).Select(_ => (ReadOnlyMemory<int>)Enumerable.Range(0, 20).Select(_ => random.Next(1, n + 1)).ToArray()).ToArray();
+        var destination = new float[histories.Length * encoder.Dimension];
+
+        CancelDuring("EncodeBatch (400,000 histories, chunks of 32)", token => encoder.EncodeBatch(histories, destination, token));
+
+        OnnxSasRecEncoderBadInputTests.Fingerprint(encoder).Should().Be(before);
+    }
+
+    [Fact]
+    public void Onnx_EncodeBatch_in_parallel_chunks_stops_promptly_and_stays_usable()
+    {
+        using var encoder = OnnxSasRecEncoder.Load(OnnxSasRecEncoderBadInputTests.TinyPath, new OnnxSasRecEncoderOptions { BatchParallelism = 2 });
+        string before = OnnxSasRecEncoderBadInputTests.Fingerprint(encoder);
+        var histories = Enumerable.Range(0, 400_000).Select(i => (ReadOnlyMemory<int>)new[] { (i % encoder.ItemCount) + 1, 3, 5 }).ToArray();
+        var destination = new float[histories.Length * encoder.Dimension];
+
+        CancelDuring("EncodeBatch (400,000 histories, 2 chunks at a time)", token => encoder.EncodeBatch(histories, destination, token));
+
+        OnnxSasRecEncoderBadInputTests.Fingerprint(encoder).Should().Be(before);
+    }
+
+    private sealed record Workload(InMemoryEncoder Encoder, IpgReranker Reranker, GuidanceTarget Target, float[] Users, int UserCount);
+
+    private static Workload Large()
+    {
+        var items = TestData.RandomTable(4_000, 16, seed: 8);
+        var encoder = new InMemoryEncoder(items);
+        var reranker = new IpgReranker(encoder, IpgOptions.Default);
+        const int users = 200_000;
+        var random = new Random(9);
+        var embeddings = new float[users * 16];
+        for (int i = 0; i < embeddings.Length; i++)
+        {
+            embeddings[i] = (float)((random.NextDouble() * 2) - 1);
+        }
+
+        return new Workload(encoder, reranker, reranker.PrepareTarget(17), embeddings, users);
+    }
+
+    private static RankedItem[] FirstUsers(Workload w, int users)
+    {
+        var destination = new RankedItem[users * 5];
+        w.Reranker.RerankBatch(w.Users.AsMemory(0, users * 16), w.Target, 5, destination, new int[users]);
+        return destination;
+    }
+
+    [Fact]
+    public void RerankBatch_stops_promptly_and_the_reranker_still_returns_the_same_results()
+    {
+        var w = Large();
+        var before = FirstUsers(w, 50);
+        var destination = new RankedItem[w.UserCount * 5];
+
+        CancelDuring("RerankBatch (200,000 users × 4,000 items)", token => w.Reranker.RerankBatch(w.Users, w.Target, 5, destination, new int[w.UserCount], null, token));
+
+        FirstUsers(w, 50).Should().Equal(before);
+    }
+
+    [Fact]
+    public void Policies_stop_promptly_and_still_return_the_same_slates()
+    {
+        var w = Large();
+        var histories = Enumerable.Range(0, w.UserCount).Select(_ => ReadOnlyMemory<int>.Empty).ToArray();
+        var context = new PolicyContext(w.Encoder, w.Target, histories, w.Users, slateSize: 5);
+        var small = new PolicyContext(w.Encoder, w.Target, histories[..50], w.Users.AsMemory(0, 50 * 16), slateSize: 5);
+        IRecommendationPolicy[] policies = [new IpgPolicy(w.Reranker), new GreedyPolicy(), new TargetSimilarityPolicy(10f), new Rec2InfPolicy(50), new RandomPolicy(3)];
+        foreach (var policy in policies)
+        {
+            var before = new int[50 * 5];
+            policy.Recommend(small, before);
+            var slates = new int[w.UserCount * 5];
+
+            CancelDuring($"{policy.Name}.Recommend (200,000 users × 4,000 items)", token => policy.Recommend(context, slates, token));
+
+            var after = new int[50 * 5];
+            policy.Recommend(small, after);
+            after.Should().Equal(before, policy.Name);
+        }
+    }
+}
