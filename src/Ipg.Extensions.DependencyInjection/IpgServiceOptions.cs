@@ -44,8 +44,9 @@ public sealed class IpgServiceOptions
     public NegativeGuidancePolicy NegativeGuidance { get; set; } = IpgOptions.Default.NegativeGuidance;
 
     /// <summary>
-    /// The most entries a caller may request per user (caps K so that one request cannot exhaust memory).
-    /// Default 1,000.
+    /// The most entries a caller may request per user: the limit the host applies to K before calling the
+    /// re-ranker, so that one request cannot make it allocate a huge result (the re-ranker itself accepts any
+    /// K and caps it at the catalogue size; see samples/RecommenderService). Default 1,000.
     /// </summary>
     [Range(1, 1_000_000)]
     public int MaxResults { get; set; } = 1_000;
