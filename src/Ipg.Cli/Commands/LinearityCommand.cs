@@ -420,17 +420,20 @@ internal static class LinearityCommand
     {
         var o = report.Options;
         var table = new Table().Border(TableBorder.Rounded)
-            .Title(string.Create(CultureInfo.InvariantCulture, $"(a) linear vs exact look-ahead, Increase form ({(o.Candidates == 0 ? "all unseen items" : $"top-{o.Candidates} by p̂")} per history, {o.TargetsPerUser} targets each)"))
+            .Title(string.Create(CultureInfo.InvariantCulture, $"(a) linear vs exact look-ahead, Increase form ({(o.Candidates == 0 ? "all unseen items" : $"top-{o.Candidates} by p̂")} per history, {o.TargetsPerUser} targets each); affine = ê_u' = a·ê_u + b·ê_i with (a, b) fitted on all candidate moves"))
             .AddColumns("history length", "histories", "pairs", "Pearson g", "Spearman g", "Spearman r", $"top-{o.TopK} overlap r", "same top-1");
         foreach (int m in o.ShortlistSizes)
         {
             table.AddColumn($"exact best in linear top-{m}");
         }
 
+        table.AddColumns("affine: Spearman r", $"affine: top-{o.TopK} overlap", "affine: same top-1");
+
         foreach (var b in report.Buckets.Append(report.Overall))
         {
             var cells = new List<string> { b.Label, b.Histories.ToString(CultureInfo.InvariantCulture), b.Pairs.ToString(CultureInfo.InvariantCulture), F(b.PearsonG), F(b.SpearmanG), F(b.SpearmanScore), F(b.TopKOverlap), F(b.Top1Agreement) };
             cells.AddRange(o.ShortlistSizes.Select(m => F(b.ExactBestInLinearShortlist[m])));
+            cells.AddRange([F(b.AffineSpearmanScore), F(b.AffineTopKOverlap), F(b.AffineTop1Agreement)]);
             table.AddRow(cells.ToArray());
         }
 
@@ -480,7 +483,8 @@ internal static class LinearityCommand
         var m = report.Options.ShortlistSizes;
         writer.WriteLine("bucket,min_length,max_length,histories,pairs,pearson_g,spearman_g,spearman_r,top_k_overlap_r,top1_agreement,"
             + string.Concat(m.Select(x => $"exact_best_in_linear_top{x},"))
-            + "gamma_logged,residual_logged,gamma_candidates,residual_candidates,a_logged,b_logged,residual_ab_logged");
+            + "gamma_logged,residual_logged,gamma_candidates,residual_candidates,a_logged,b_logged,residual_ab_logged,a_candidates,b_candidates,residual_ab_candidates,"
+            + "affine_spearman_r,affine_top_k_overlap_r,affine_top1_agreement");
         foreach (var b in report.Buckets.Append(report.Overall))
         {
             writer.WriteLine(string.Join(',', new[]
@@ -492,6 +496,8 @@ internal static class LinearityCommand
             [
                 R(b.LoggedMoves.Gamma), R(b.LoggedMoves.RelativeResidual), R(b.CandidateMoves.Gamma), R(b.CandidateMoves.RelativeResidual),
                 R(b.LoggedMoves.A), R(b.LoggedMoves.B), R(b.LoggedMoves.UnconstrainedRelativeResidual),
+                R(b.CandidateMoves.A), R(b.CandidateMoves.B), R(b.CandidateMoves.UnconstrainedRelativeResidual),
+                R(b.AffineSpearmanScore), R(b.AffineTopKOverlap), R(b.AffineTop1Agreement),
             ])));
         }
     }

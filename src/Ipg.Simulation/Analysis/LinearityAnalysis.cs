@@ -91,13 +91,14 @@ public static class LinearityAnalysis
             overall.Merge(b);
         }
 
+        var affine = overall.Candidate.Result();
         return new LinearityReport(
             options,
             n,
             encoder.Dimension,
             encoder.MaxHistoryLength,
-            buckets.Where(b => b.Histories > 0).Select(b => b.ToBucket(null)).ToList(),
-            overall.ToBucket("all"),
+            buckets.Where(b => b.Histories > 0).Select(b => b.ToBucket(null, affine, options.TopK)).ToList(),
+            overall.ToBucket("all", affine, options.TopK),
             encodings,
             watch.Elapsed);
     }
@@ -199,10 +200,6 @@ public static class LinearityAnalysis
             bucket.Candidate.Add(user, items[ids[c]], after.AsSpan(c * d, d));
         }
 
-        var gLinear = new double[ids.Length];
-        var gExact = new double[ids.Length];
-        var rLinear = new double[ids.Length];
-        var rExact = new double[ids.Length];
         for (int target = 0; target < options.TargetsPerUser; target++)
         {
             int j = random.Next(1, n + 1);
@@ -211,24 +208,35 @@ public static class LinearityAnalysis
                 continue;
             }
 
+            var gLinear = new double[ids.Length];
+            var gExact = new double[ids.Length];
+            var rLinear = new double[ids.Length];
+            var rExact = new double[ids.Length];
+            var p = new double[ids.Length];
+            var targetDots = new double[ids.Length];
             var ej = items[j];
             double userDotTarget = TensorPrimitives.Dot(user, ej);
             for (int c = 0; c < ids.Length; c++)
             {
                 // Increase form: linear g = (1 − γ)·(ê_j·ê_i − ê_j·ê_u); the positive factor (1 − γ) changes no
                 // correlation or ranking, so it is left out.
-                gLinear[c] = TensorPrimitives.Dot(ej, items[ids[c]]) - userDotTarget;
+                targetDots[c] = TensorPrimitives.Dot(ej, items[ids[c]]);
+                gLinear[c] = targetDots[c] - userDotTarget;
                 gExact[c] = TensorPrimitives.Dot(ej, after.AsSpan(c * d, d)) - userDotTarget;
-                double p = probabilities[ids[c] - 1];
-                rLinear[c] = p * gLinear[c];
-                rExact[c] = p * gExact[c];
+                p[c] = probabilities[ids[c] - 1];
+                rLinear[c] = p[c] * gLinear[c];
+                rExact[c] = p[c] * gExact[c];
             }
 
             bucket.AddPair(gLinear, gExact, rLinear, rExact, options.TopK);
+            bucket.Kept.Add(new PairData(p, targetDots, userDotTarget, rExact));
         }
 
         return histories.Length + 1;
     }
+
+    /// <summary>What the affine comparison needs of one (history, target) pair, once (a, b) are known.</summary>
+    private sealed record PairData(double[] Probabilities, double[] TargetDots, double UserDotTarget, double[] ExactScores);
 
     private sealed class UserScratch(ISequentialEncoder encoder)
     {
@@ -258,6 +266,8 @@ public static class LinearityAnalysis
         public GammaFitAccumulator Logged { get; } = new();
 
         public GammaFitAccumulator Candidate { get; } = new();
+
+        public List<PairData> Kept { get; } = [];
 
         public void AddPair(double[] gLinear, double[] gExact, double[] rLinear, double[] rExact, int topK)
         {
@@ -298,9 +308,41 @@ public static class LinearityAnalysis
 
             Logged.Add(other.Logged);
             Candidate.Add(other.Candidate);
+            Kept.AddRange(other.Kept);
         }
 
-        public LinearityBucket ToBucket(string? label) => new(
+        public LinearityBucket ToBucket(string? label, GammaFit affine, int topK)
+        {
+            // r of the fitted affine look-ahead: p̂·(b·ê_j·ê_i + (a − 1)·ê_j·ê_u).
+            var spearman = new List<double>();
+            var overlap = new List<double>();
+            int top1 = 0;
+            foreach (var pair in Kept)
+            {
+                var r = new double[pair.Probabilities.Length];
+                for (int c = 0; c < r.Length; c++)
+                {
+                    r[c] = pair.Probabilities[c] * ((affine.B * pair.TargetDots[c]) + ((affine.A - 1) * pair.UserDotTarget));
+                }
+
+                spearman.Add(RankAgreement.Spearman(r, pair.ExactScores));
+                overlap.Add(RankAgreement.TopKOverlap(r, pair.ExactScores, topK));
+                var best = RankAgreement.TopIndices(r, 1);
+                if (best.Length > 0 && best[0] == RankAgreement.TopIndices(pair.ExactScores, 1)[0])
+                {
+                    top1++;
+                }
+            }
+
+            return BaseBucket(label) with
+            {
+                AffineSpearmanScore = MeanIgnoringNaN(spearman),
+                AffineTopKOverlap = MeanIgnoringNaN(overlap),
+                AffineTop1Agreement = Kept.Count == 0 ? double.NaN : top1 / (double)Kept.Count,
+            };
+        }
+
+        private LinearityBucket BaseBucket(string? label) => new(
             label ?? (MaxLength == int.MaxValue ? $"{MinLength}+" : MinLength == MaxLength ? $"{MinLength}" : $"{MinLength}–{MaxLength}"),
             MinLength,
             MaxLength,
@@ -313,7 +355,10 @@ public static class LinearityAnalysis
             _pairs == 0 ? double.NaN : _top1 / (double)_pairs,
             _inShortlist.ToDictionary(p => p.Key, p => _pairs == 0 ? double.NaN : p.Value / (double)_pairs),
             Logged.Result(),
-            Candidate.Result());
+            Candidate.Result(),
+            double.NaN,
+            double.NaN,
+            double.NaN);
 
         private static double MeanIgnoringNaN(List<double> values)
         {

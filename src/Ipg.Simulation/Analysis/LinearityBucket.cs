@@ -18,6 +18,13 @@ namespace Ipg.Simulation.Analysis;
 /// <param name="ExactBestInLinearShortlist">Per shortlist size M: share of pairs whose exact-best candidate is in the linear top-M by r (what <see cref="LookAheadMode.Exact"/> with that M can find).</param>
 /// <param name="LoggedMoves">γ fit over (history, logged next item) pairs: the real one-step moves.</param>
 /// <param name="CandidateMoves">γ fit over (history, candidate) pairs: the moves the look-ahead scores.</param>
+/// <param name="AffineSpearmanScore">
+/// Mean Spearman correlation of exact r with the r of the <b>fitted affine</b> look-ahead
+/// <c>ê_u' = a·ê_u + b·ê_i</c> (a, b from <see cref="LinearityReport.Overall"/>'s candidate moves, i.e. in
+/// sample): g = b·ê_j·ê_i + (a − 1)·ê_j·ê_u, as cheap as the linear one.
+/// </param>
+/// <param name="AffineTopKOverlap">Mean top-K overlap of the affine and exact r.</param>
+/// <param name="AffineTop1Agreement">Share of pairs where the affine and exact r pick the same best candidate.</param>
 public sealed record LinearityBucket(
     string Label,
     int MinLength,
@@ -31,4 +38,7 @@ public sealed record LinearityBucket(
     double Top1Agreement,
     IReadOnlyDictionary<int, double> ExactBestInLinearShortlist,
     GammaFit LoggedMoves,
-    GammaFit CandidateMoves);
+    GammaFit CandidateMoves,
+    double AffineSpearmanScore,
+    double AffineTopKOverlap,
+    double AffineTop1Agreement);

@@ -74,6 +74,8 @@ public class LinearityAnalysisTests
         all.TopKOverlap.Should().Be(1);
         all.Top1Agreement.Should().Be(1);
         all.ExactBestInLinearShortlist[1].Should().Be(1);
+        all.AffineSpearmanScore.Should().BeApproximately(1, 1e-5);
+        all.AffineTop1Agreement.Should().Be(1);
         report.Buckets.Sum(b => b.Histories).Should().Be(40);
         report.Buckets.Select(b => b.Label).Should().BeSubsetOf(["1–4", "5–9", "10–19", "20–49"]);
     }
