@@ -25,13 +25,13 @@ public class LinearityCommandTests
             doc.RootElement.GetProperty("gamma_options").GetString().Should().StartWith("IpgOptions.Paper with { Form = GuidanceForm.Absolute, Gamma = ");
             doc.RootElement.GetProperty("cost").GetArrayLength().Should().Be(4, "linear and exact with M = 3, 10, 20");
             doc.RootElement.GetProperty("guidance").EnumerateArray().Select(r => r.GetProperty("policy").GetString())
-                .Should().Equal("IPG (linear)", "IPG (exact, M = 3)", "IPG (oracle look-ahead)", $"IPG Absolute γ̂ = {Gamma(doc)} (Raw)", $"IPG Absolute γ̂ = {Gamma(doc)} (AccuracyFallback)", "SASRec");
+                .Should().Equal("IPG (linear)", "IPG (exact, M = 3)", Affine(doc), "IPG (oracle look-ahead)", $"IPG Absolute γ̂ = {Gamma(doc)} (Raw)", $"IPG Absolute γ̂ = {Gamma(doc)} (AccuracyFallback)", "SASRec");
 
             var buckets = File.ReadAllLines(Path.Combine(dir.FullName, "linearity-buckets.csv"));
             buckets[0].Should().StartWith("bucket,min_length,max_length,histories,pairs,pearson_g,");
             buckets[^1].Should().StartWith("all,1,,6,12,");
             var guidance = File.ReadAllLines(Path.Combine(dir.FullName, "linearity-guidance.csv"));
-            guidance.Should().HaveCount(1 + 6);
+            guidance.Should().HaveCount(1 + 7);
             guidance[1].Should().StartWith("\"IPG (linear)\",");
         }
         finally
@@ -84,6 +84,12 @@ public class LinearityCommandTests
         {
             dir.Delete(recursive: true);
         }
+    }
+
+    private static string Affine(JsonDocument doc)
+    {
+        var fit = doc.RootElement.GetProperty("analysis").GetProperty("overall").GetProperty("candidate_moves");
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture, $"IPG (affine look-ahead, a = {fit.GetProperty("a").GetDouble():0.###}, b = {fit.GetProperty("b").GetDouble():0.###})");
     }
 
     private static string Gamma(JsonDocument doc) => doc.RootElement.GetProperty("analysis").GetProperty("overall").GetProperty("logged_moves").GetProperty("gamma_for_options").GetSingle().ToString("0.###", System.Globalization.CultureInfo.InvariantCulture);

@@ -254,7 +254,7 @@ internal static class LinearityCommand
             List<GuidanceRow> guidance = [];
             if (world is not null && !s.NoGuidance)
             {
-                guidance = RunGuidance(world, encoder, reproduction, s.ExactCandidates, fit, cancellationToken);
+                guidance = RunGuidance(world, encoder, reproduction, s.ExactCandidates, fit, report.Overall.CandidateMoves, cancellationToken);
                 AnsiConsole.Write(GuidanceTable(guidance, s.Rounds));
             }
 
@@ -299,7 +299,7 @@ internal static class LinearityCommand
     /// <summary>One look-ahead mode of (d).</summary>
     internal sealed record CostRow(string Mode, int Requests, double MeanMs, double MedianMs, double P95Ms);
 
-    private static List<GuidanceRow> RunGuidance(CollectedWorld world, ISequentialEncoder encoder, ReproductionOptions options, int[] exactM, GammaFit fit, CancellationToken cancellationToken)
+    private static List<GuidanceRow> RunGuidance(CollectedWorld world, ISequentialEncoder encoder, ReproductionOptions options, int[] exactM, GammaFit fit, GammaFit affine, CancellationToken cancellationToken)
     {
         var experiment = PaperReproduction.CreateExperiment(world, encoder, options);
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"(c) guidance: {experiment.Runner.UserCount} users, targets [{string.Join(", ", experiment.Targets)}], {options.Rounds} rounds"));
@@ -310,6 +310,12 @@ internal static class LinearityCommand
         foreach (int m in exactM.Distinct())
         {
             policies.Add(new IpgPolicy(new IpgReranker(encoder, IpgOptions.Paper with { LookAhead = LookAheadMode.Exact, ExactCandidates = m }), $"IPG (exact, M = {m})"));
+        }
+
+        if (double.IsFinite(affine.A) && double.IsFinite(affine.B) && affine.B > 0)
+        {
+            // (a, b) fitted on the candidate moves of (a, b) above: the cheap alternative to the exact mode.
+            policies.Add(new AffineLookAheadPolicy(affine.A, affine.B, string.Create(CultureInfo.InvariantCulture, $"IPG (affine look-ahead, a = {affine.A:0.###}, b = {affine.B:0.###})")));
         }
 
         policies.Add(new OracleLookAheadPolicy(NegativeGuidancePolicy.Raw, "IPG (oracle look-ahead)"));
