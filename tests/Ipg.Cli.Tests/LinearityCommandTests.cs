@@ -64,7 +64,7 @@ public class LinearityCommandTests
     [Theory]
     [InlineData(2, "--users", "0")]
     [InlineData(2, "--log", "a.txt", "--sequences", "b.txt")]
-    [InlineData(2, "--exact-candidates", "0")]
+    [InlineData(2, "--exact-candidates", "0", "10")]
     [InlineData(3, "--model", "/nonexistent/model.onnx")]
     [InlineData(3, "--sequences", "/nonexistent/input.txt")]
     public void Bad_arguments_fail_with_a_documented_exit_code(int expected, params string[] args) =>

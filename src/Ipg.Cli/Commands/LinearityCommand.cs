@@ -45,7 +45,7 @@ internal static class LinearityCommand
         var rounds = new Option<int>("--rounds") { Description = "Guidance rounds in (c); the table reports HR and IoI at this K.", DefaultValueFactory = _ => 20 };
         var targetSeed = new Option<long>("--target-seed") { Description = "Seed of the target draw of (c).", DefaultValueFactory = _ => 2024 };
         var noGuidance = new Option<bool>("--no-guidance") { Description = "Skip the guidance experiment (c)." };
-        var exactM = new Option<int[]>("--exact-candidates") { Description = "M of the exact look-ahead in (c) (several allowed).", DefaultValueFactory = _ => [20], AllowMultipleArgumentsPerToken = true };
+        var exactM = new Option<int[]>("--exact-candidates") { Description = "M of the exact look-ahead in (c) (several allowed); 0 alone leaves the exact look-ahead out of (c), which is then fast.", DefaultValueFactory = _ => [20], AllowMultipleArgumentsPerToken = true };
         var timing = new Option<int>("--timing-requests") { Description = "Requests timed per look-ahead mode in (d); 0 skips (d).", DefaultValueFactory = _ => 100 };
         var threads = new Option<int>("--threads") { Description = "Encoder runs in parallel (each with one ONNX Runtime thread); default: the core count.", DefaultValueFactory = _ => Environment.ProcessorCount };
         var force = new Option<bool>("--force") { Description = "Run (c) even when the model was trained on another log than the one regenerated." };
@@ -121,9 +121,10 @@ internal static class LinearityCommand
             return 2;
         }
 
-        if (s.Threads < 1 || s.TimingRequests < 0 || s.ExactCandidates.Length == 0 || s.ExactCandidates.Any(m => m < 1))
+        bool noExact = s.ExactCandidates is [0];
+        if (s.Threads < 1 || s.TimingRequests < 0 || s.ExactCandidates.Length == 0 || (!noExact && s.ExactCandidates.Any(m => m < 1)))
         {
-            Console.Error.WriteLine($"{Name}: --threads and every --exact-candidates must be at least 1, --timing-requests at least 0.");
+            Console.Error.WriteLine($"{Name}: --threads must be at least 1, --timing-requests at least 0, and --exact-candidates values at least 1 (or a single 0).");
             return 2;
         }
 
@@ -307,7 +308,7 @@ internal static class LinearityCommand
         {
             new IpgPolicy(new IpgReranker(encoder, IpgOptions.Paper), "IPG (linear)"),
         };
-        foreach (int m in exactM.Distinct())
+        foreach (int m in exactM.Where(m => m > 0).Distinct())
         {
             policies.Add(new IpgPolicy(new IpgReranker(encoder, IpgOptions.Paper with { LookAhead = LookAheadMode.Exact, ExactCandidates = m }), $"IPG (exact, M = {m})"));
         }
@@ -367,7 +368,7 @@ internal static class LinearityCommand
             return (History: history, Target: random.Next(1, encoder.ItemCount + 1));
         }).ToList();
         var modes = new List<(string Mode, IpgOptions Options)> { ("linear", IpgOptions.Paper) };
-        foreach (int m in exactM.Union([10, 20]).Order())
+        foreach (int m in exactM.Where(m => m > 0).Union([10, 20]).Order())
         {
             modes.Add(($"exact, M = {m}", IpgOptions.Paper with { LookAhead = LookAheadMode.Exact, ExactCandidates = m }));
         }
