@@ -104,30 +104,7 @@ public sealed class OracleLookAheadPolicy : ISimulatorBoundPolicy
                     buffers.Keys[i] = raw || g > 0 ? p * g : p - 2.0;
                 }
 
-                var slate = slates.Span.Slice(u * k, k);
-                slate.Clear();
-                for (int s = 0; s < k; s++)
-                {
-                    int best = -1;
-                    for (int i = 0; i < n; i++)
-                    {
-                        int id = i + 1;
-                        if ((best < 0 || buffers.Keys[i] > buffers.Keys[best])
-                            && !double.IsNaN(buffers.Keys[i])
-                            && (mask is null || !mask.Contains(u, id))
-                            && !slate[..s].Contains(id))
-                        {
-                            best = i;
-                        }
-                    }
-
-                    if (best < 0)
-                    {
-                        break;
-                    }
-
-                    slate[s] = best + 1;
-                }
+                SlateSelection.FillByKey(buffers.Keys, mask, u, slates.Span.Slice(u * k, k));
 
                 return buffers;
             },

@@ -77,29 +77,7 @@ public sealed class OraclePolicy : ISimulatorBoundPolicy
                     buffers.Gains[i] *= p;
                 }
 
-                var slate = slates.Span.Slice(u * k, k);
-                slate.Clear();
-                for (var s = 0; s < k; s++)
-                {
-                    var best = -1;
-                    for (var i = 0; i < items; i++)
-                    {
-                        var id = i + 1;
-                        if ((best < 0 || buffers.Gains[i] > buffers.Gains[best])
-                            && (mask is null || !mask.Contains(u, id))
-                            && !slate[..s].Contains(id))
-                        {
-                            best = i;
-                        }
-                    }
-
-                    if (best < 0)
-                    {
-                        break;
-                    }
-
-                    slate[s] = best + 1;
-                }
+                SlateSelection.FillByKey(buffers.Gains, mask, u, slates.Span.Slice(u * k, k));
 
                 return buffers;
             },
