@@ -9,6 +9,9 @@ namespace Ipg.Tests.Reliability;
 /// shared state of a service) encodes bit for bit as before.
 /// </summary>
 /// <remarks>The per-model messages are asserted in <see cref="OnnxSasRecEncoderTests"/>; here every row also checks the live encoder.</remarks>
+// In the serial collection: Failed_loads_release_their_native_sessions reads process-wide memory, which
+// other test classes' ONNX sessions would disturb when run in parallel (it failed that way once in CI).
+[Collection(SerialReliabilityCollection.Name)]
 public sealed class OnnxSasRecEncoderBadInputTests : IDisposable
 {
     private static readonly int[][] Probe = [[], [1], [5, 9, 12], [.. Enumerable.Range(1, 60)]];
