@@ -300,12 +300,7 @@ public sealed class OnnxSasRecEncoder : ISequentialEncoder, IDisposable
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     int rows = Math.Min(chunk, count - start);
-                    for (int r = 0; r < rows; r++)
-                    {
-                        WriteRow(histories[start + r].Span, ids.AsSpan(r * _length, _length));
-                    }
-
-                    Run(ids, output, rows, cancellationToken);
+                    RunChunk(histories, start, rows, ids, output, cancellationToken);
                     output.AsSpan(0, rows * d).CopyTo(destination.Slice(start * d, rows * d));
                 }
             }
@@ -319,6 +314,17 @@ public sealed class OnnxSasRecEncoder : ISequentialEncoder, IDisposable
         {
             Exit();
         }
+    }
+
+    /// <summary>Pads histories <c>[start, start + rows)</c> into <paramref name="ids"/> and runs them into <paramref name="output"/>.</summary>
+    private void RunChunk(IReadOnlyList<ReadOnlyMemory<int>> histories, int start, int rows, long[] ids, float[] output, CancellationToken cancellationToken)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            WriteRow(histories[start + r].Span, ids.AsSpan(r * _length, _length));
+        }
+
+        Run(ids, output, rows, cancellationToken);
     }
 
     /// <summary>Runs the chunks of one batch on up to <see cref="OnnxSasRecEncoderOptions.BatchParallelism"/> threads (validated input).</summary>
@@ -339,12 +345,7 @@ public sealed class OnnxSasRecEncoder : ISequentialEncoder, IDisposable
                 float[] output = ArrayPool<float>.Shared.Rent(rows * d);
                 try
                 {
-                    for (int r = 0; r < rows; r++)
-                    {
-                        WriteRow(histories[start + r].Span, ids.AsSpan(r * _length, _length));
-                    }
-
-                    Run(ids, output, rows, cancellationToken);
+                    RunChunk(histories, start, rows, ids, output, cancellationToken);
                     output.AsSpan(0, rows * d).CopyTo(all.AsSpan(start * d, rows * d));
                 }
                 finally
