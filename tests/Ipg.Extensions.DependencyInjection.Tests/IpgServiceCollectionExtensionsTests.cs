@@ -3,6 +3,7 @@ using Ipg.Extensions.DependencyInjection;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Ipg.Tests.Shared;
 
 namespace Ipg.Extensions.DependencyInjection.Tests;
 
@@ -97,22 +98,9 @@ public class IpgServiceCollectionExtensionsTests
         FluentActions.Invoking(() => ((IServiceCollection)null!).AddIpg(_ => null!)).Should().Throw<ArgumentNullException>().WithParameterName("services");
     }
 
-    private sealed class DisposableEncoder(InMemoryEncoder inner) : ISequentialEncoder, IDisposable
+    private sealed class DisposableEncoder(InMemoryEncoder inner) : DelegatingEncoder(inner), IDisposable
     {
         public bool Disposed { get; private set; }
-
-        public int ItemCount => inner.ItemCount;
-
-        public int Dimension => inner.Dimension;
-
-        public int MaxHistoryLength => inner.MaxHistoryLength;
-
-        public ItemEmbeddingTable ItemEmbeddings => inner.ItemEmbeddings;
-
-        public void Encode(ReadOnlySpan<int> history, Span<float> destination) => inner.Encode(history, destination);
-
-        public void EncodeBatch(IReadOnlyList<ReadOnlyMemory<int>> histories, Span<float> destination, CancellationToken cancellationToken = default)
-            => inner.EncodeBatch(histories, destination, cancellationToken);
 
         public void Dispose() => Disposed = true;
     }

@@ -1,5 +1,6 @@
 using Ipg.Encoders;
 using Ipg.Policies;
+using Ipg.Tests.Shared;
 
 namespace Ipg.Tests;
 
@@ -104,27 +105,17 @@ public class IpgRerankerExactLookAheadTests
         FluentActions.Invoking(() => new IpgReranker(encoder, Exact with { LookAhead = (LookAheadMode)5 })).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("LookAhead");
     }
 
-    private sealed class CountingEncoder(InMemoryEncoder inner) : ISequentialEncoder
+    private sealed class CountingEncoder(InMemoryEncoder inner) : DelegatingEncoder(inner)
     {
         public List<int> BatchSizes { get; } = [];
 
         public List<int[]> LastBatch { get; private set; } = [];
 
-        public int ItemCount => inner.ItemCount;
-
-        public int Dimension => inner.Dimension;
-
-        public int MaxHistoryLength => inner.MaxHistoryLength;
-
-        public ItemEmbeddingTable ItemEmbeddings => inner.ItemEmbeddings;
-
-        public void Encode(ReadOnlySpan<int> history, Span<float> destination) => inner.Encode(history, destination);
-
-        public void EncodeBatch(IReadOnlyList<ReadOnlyMemory<int>> histories, Span<float> destination, CancellationToken cancellationToken = default)
+        public override void EncodeBatch(IReadOnlyList<ReadOnlyMemory<int>> histories, Span<float> destination, CancellationToken cancellationToken = default)
         {
             BatchSizes.Add(histories.Count);
             LastBatch = histories.Select(h => h.ToArray()).ToList();
-            inner.EncodeBatch(histories, destination, cancellationToken);
+            Inner.EncodeBatch(histories, destination, cancellationToken);
         }
     }
 }

@@ -1,4 +1,5 @@
 using Ipg.Encoders;
+using Ipg.Tests.Shared;
 
 namespace Ipg.Tests;
 
@@ -128,22 +129,9 @@ public class IpgRerankerPropertyTests
         reranker.Recommend([1, 2], target, 4).Should().Equal(before);
     }
 
-    private sealed class NaNProbabilityEncoder(InMemoryEncoder inner) : ISequentialEncoder
+    private sealed class NaNProbabilityEncoder(InMemoryEncoder inner) : DelegatingEncoder(inner)
     {
-        public int ItemCount => inner.ItemCount;
-
-        public int Dimension => inner.Dimension;
-
-        public int MaxHistoryLength => inner.MaxHistoryLength;
-
-        public ItemEmbeddingTable ItemEmbeddings => inner.ItemEmbeddings;
-
-        public void Encode(ReadOnlySpan<int> history, Span<float> destination) => inner.Encode(history, destination);
-
-        public void EncodeBatch(IReadOnlyList<ReadOnlyMemory<int>> histories, Span<float> destination, CancellationToken cancellationToken = default)
-            => inner.EncodeBatch(histories, destination, cancellationToken);
-
-        public void ComputeProbabilities(ReadOnlySpan<float> logits, Span<float> destination)
+        public override void ComputeProbabilities(ReadOnlySpan<float> logits, Span<float> destination)
         {
             for (int i = 0; i < logits.Length; i++)
             {

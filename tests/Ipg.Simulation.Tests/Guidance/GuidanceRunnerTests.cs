@@ -3,6 +3,7 @@ using Ipg.Policies;
 using Ipg.Simulation;
 using Ipg.Simulation.Guidance;
 using Ipg.Simulation.Metrics;
+using Ipg.Tests.Shared;
 
 namespace Ipg.Simulation.Tests.Guidance;
 
@@ -105,24 +106,14 @@ public class GuidanceRunnerTests
         counting.Calls.Should().BeGreaterThan(10, "greedy reads the encodings, so clicked users are re-encoded every round");
     }
 
-    private sealed class CountingEncoder(ISequentialEncoder inner) : ISequentialEncoder
+    private sealed class CountingEncoder(ISequentialEncoder inner) : DelegatingEncoder(inner)
     {
         public int Calls;
 
-        public int ItemCount => inner.ItemCount;
-
-        public int Dimension => inner.Dimension;
-
-        public int MaxHistoryLength => inner.MaxHistoryLength;
-
-        public ItemEmbeddingTable ItemEmbeddings => inner.ItemEmbeddings;
-
-        public void Encode(ReadOnlySpan<int> history, Span<float> destination) => inner.Encode(history, destination);
-
-        public void EncodeBatch(IReadOnlyList<ReadOnlyMemory<int>> histories, Span<float> destination, CancellationToken cancellationToken = default)
+        public override void EncodeBatch(IReadOnlyList<ReadOnlyMemory<int>> histories, Span<float> destination, CancellationToken cancellationToken = default)
         {
             Interlocked.Increment(ref Calls);
-            inner.EncodeBatch(histories, destination, cancellationToken);
+            Inner.EncodeBatch(histories, destination, cancellationToken);
         }
     }
 

@@ -1,5 +1,6 @@
 using Ipg.Encoders;
 using Ipg.Policies;
+using Ipg.Tests.Shared;
 
 namespace Ipg.Tests.Reliability;
 
@@ -255,29 +256,18 @@ public class IpgRerankerBadInputTests
     /// Wraps an encoder: with no threshold, every user vector it returns is NaN; with one, probabilities of logits
     /// above it become <paramref name="replacement"/>.
     /// </summary>
-    private sealed class NaNEncoder(InMemoryEncoder inner, float? nanProbabilitiesAbove = null, float replacement = float.NaN) : ISequentialEncoder
+    private sealed class NaNEncoder(InMemoryEncoder inner, float? nanProbabilitiesAbove = null, float replacement = float.NaN) : DelegatingEncoder(inner)
     {
-        public int ItemCount => inner.ItemCount;
-
-        public int Dimension => inner.Dimension;
-
-        public int MaxHistoryLength => inner.MaxHistoryLength;
-
-        public ItemEmbeddingTable ItemEmbeddings => inner.ItemEmbeddings;
-
-        public void Encode(ReadOnlySpan<int> history, Span<float> destination)
+        public override void Encode(ReadOnlySpan<int> history, Span<float> destination)
         {
-            inner.Encode(history, destination);
+            Inner.Encode(history, destination);
             if (nanProbabilitiesAbove is null)
             {
                 destination[..Dimension].Fill(float.NaN);
             }
         }
 
-        public void EncodeBatch(IReadOnlyList<ReadOnlyMemory<int>> histories, Span<float> destination, CancellationToken cancellationToken = default)
-            => inner.EncodeBatch(histories, destination, cancellationToken);
-
-        public void ComputeProbabilities(ReadOnlySpan<float> logits, Span<float> destination)
+        public override void ComputeProbabilities(ReadOnlySpan<float> logits, Span<float> destination)
         {
             System.Numerics.Tensors.TensorPrimitives.Sigmoid(logits, destination);
             if (nanProbabilitiesAbove is float threshold)
