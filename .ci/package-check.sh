@@ -23,9 +23,12 @@ for id in Ipg Ipg.Extensions.DependencyInjection Ipg.Simulation; do
   test -s "$feed/$id.$version.nupkg" && test -s "$feed/$id.$version.snupkg"
 done
 # The package carries the readme, the licence expression, the XML docs and the embedded default model.
-unzip -l "$feed/Ipg.$version.nupkg" | grep -q 'README.md'
-unzip -l "$feed/Ipg.$version.nupkg" | grep -q 'lib/net10.0/Ipg.xml'
-unzip -p "$feed/Ipg.$version.nupkg" Ipg.nuspec | grep -q '<license type="expression">MIT</license>'
+# (Listings go to files first: `unzip | grep -q` under pipefail fails with SIGPIPE (141) when grep exits early.)
+unzip -l "$feed/Ipg.$version.nupkg" > "$work/ipg-files.txt"
+unzip -p "$feed/Ipg.$version.nupkg" Ipg.nuspec > "$work/ipg.nuspec"
+grep -q 'README.md' "$work/ipg-files.txt"
+grep -q 'lib/net10.0/Ipg.xml' "$work/ipg-files.txt"
+grep -q '<license type="expression">MIT</license>' "$work/ipg.nuspec"
 
 # QuickStart as a consumer: its own folder, a PackageReference to Ipg from the local feed.
 consumer="$work/quickstart"
