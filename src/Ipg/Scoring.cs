@@ -8,12 +8,7 @@ internal static class Scoring
     /// <summary>Logits <c>ê_u·ê_i</c> for every item 1..N; <paramref name="destination"/>[p] is item p + 1.</summary>
     public static void CatalogueLogits(ReadOnlySpan<float> user, ItemEmbeddingTable items, Span<float> destination)
     {
-        int d = items.Dimension;
-        var rows = items.ItemRows;
-        for (int p = 0; p < destination.Length; p++)
-        {
-            destination[p] = TensorPrimitives.Dot(user, rows.Slice(p * d, d));
-        }
+        DotKernels.RowDots(user, items.ItemRows, destination);
     }
 
     /// <summary>Logits for the given (validated) ids.</summary>
