@@ -1,0 +1,51 @@
+using BenchmarkDotNet.Attributes;
+using Ipg.Encoders;
+
+namespace Ipg.Benchmarks;
+
+/// <summary>
+/// One request end to end on the embedded default model, one core (ONNX Runtime intra-op 1): encode a
+/// full-length history (L = 70), score all 3,533 items towards the target, return the top 10 (IPG, paper options).
+/// <c>Encode</c> and <c>Score</c> are the two halves alone.
+/// </summary>
+[MemoryDiagnoser]
+[SimpleJob(launchCount: 1, warmupCount: 3, iterationCount: 15)]
+public class SingleRequestBenchmarks
+{
+    private OnnxSasRecEncoder _encoder = null!;
+    private IpgReranker _reranker = null!;
+    private GuidanceTarget _target = null!;
+    private int[] _history = null!;
+    private float[] _user = null!;
+    private RankedItem[] _top = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _encoder = SasRecDefaultModel.Load(OnnxSasRecEncoderOptions.Default with { IntraOpThreads = 1 });
+        _reranker = new IpgReranker(_encoder, IpgOptions.Paper);
+        _target = _reranker.PrepareTarget(2277);
+        _history = BenchData.Histories(1, _encoder.MaxHistoryLength, _encoder.ItemCount, seed: 7)[0].ToArray();
+        _user = new float[_encoder.Dimension];
+        _top = new RankedItem[10];
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => _encoder.Dispose();
+
+    /// <summary>Encode + score + top-10 through the public one-call API.</summary>
+    [Benchmark(Baseline = true)]
+    public int Request() => _reranker.Recommend(_history, _target, 10)[0].ItemId;
+
+    /// <summary>The encoder alone.</summary>
+    [Benchmark]
+    public float Encode()
+    {
+        _encoder.Encode(_history, _user);
+        return _user[0];
+    }
+
+    /// <summary>Scoring and top-10 alone, from a given user representation.</summary>
+    [Benchmark]
+    public int Score() => _reranker.RerankCatalogue(_user, _target, _top, _history);
+}
