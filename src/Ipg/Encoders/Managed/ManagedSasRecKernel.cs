@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
@@ -109,7 +110,7 @@ internal sealed class ManagedSasRecKernel
     {
         int matrix = _length * _stride;
         int transposed = _d * _keyStride;
-        int scores = _length + 16;
+        int scores = _heads * _keyStride;
         var ws = t_workspace;
         if (ws is null || ws.MatrixSize < matrix || ws.TransposedSize < transposed || ws.ScoreSize < scores)
         {
@@ -128,7 +129,7 @@ internal sealed class ManagedSasRecKernel
     /// </summary>
     private void PrecomputePadding()
     {
-        var ws = new Workspace(Math.Max(_length, 1) * _stride, _d * _keyStride, _length + 16);
+        var ws = new Workspace(Math.Max(_length, 1) * _stride, _d * _keyStride, _heads * _keyStride);
         if (_layout == SasRecLayout.PmixerV1)
         {
             foreach (var block in _blocks)
@@ -243,45 +244,95 @@ internal sealed class ManagedSasRecKernel
         int start = pad > 0 ? 0 : 1;
         float padCount = pad;
         float scale = _attentionScale;
+        int heads = _heads;
         ref float ktr = ref MemoryMarshal.GetArrayDataReference(kt);
-        var scores = ws.Scores.AsSpan();
-        ref float sr = ref MemoryMarshal.GetReference(scores);
+        ref float vtr = ref MemoryMarshal.GetArrayDataReference(vt);
+        ref float sr = ref MemoryMarshal.GetArrayDataReference(ws.Scores);
+        var negativeInfinity = Vector256.Create(float.NegativeInfinity);
         for (int r = first; r < n; r++)
         {
+            // Keys start..r+1 (m of them); each head's scores take `width` slots (m rounded up to 8), the lanes
+            // past m hold -inf so that they weigh exactly 0 after the exponential.
             int m = r + 2 - start;
-            var qrow = ws.Q.AsSpan(r * stride, d);
-            var crow = ws.C.AsSpan(r * stride, d);
-            var s = scores[..m];
-            for (int head = 0; head < _heads; head++)
+            int width = (m + 7) & ~7;
+            ref float q = ref ws.Q[r * stride];
+            for (int head = 0; head < heads; head++)
             {
                 int f0 = head * headSize;
-                for (int j = 0; j < m; j += 8)
+                ref float row = ref Unsafe.Add(ref sr, head * width);
+                var max = negativeInfinity;
+                for (int j = 0; j < width; j += 8)
                 {
                     var acc = Vector256<float>.Zero;
                     for (int c = 0; c < headSize; c++)
                     {
                         var key = Vector256.LoadUnsafe(ref ktr, (nuint)(((f0 + c) * keyStride) + start + j));
-                        acc = Vector256.FusedMultiplyAdd(Vector256.Create(qrow[f0 + c] * scale), key, acc);
+                        acc = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref q, f0 + c) * scale), key, acc);
                     }
 
-                    acc.StoreUnsafe(ref sr, (nuint)j);
+                    if (j + 8 > m)
+                    {
+                        // Lanes m - j .. 7 are past the last key.
+                        var lane = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
+                        acc = Vector256.ConditionalSelect(Vector256.LessThan(lane, Vector256.Create(m - j)).AsSingle(), acc, negativeInfinity);
+                    }
+
+                    max = Vector256.Max(max, acc);
+                    acc.StoreUnsafe(ref row, (nuint)j);
                 }
 
-                float max = TensorPrimitives.Max(s);
-                TensorPrimitives.Subtract(s, max, s);
-                TensorPrimitives.Exp(s, s);
+                float top = HorizontalMax(max);
+                var shift = Vector256.Create(top);
+                for (int j = 0; j < width; j += 8)
+                {
+                    (Vector256.LoadUnsafe(ref row, (nuint)j) - shift).StoreUnsafe(ref row, (nuint)j);
+                }
+            }
+
+            var weights = ws.Scores.AsSpan(0, heads * width);
+            TensorPrimitives.Exp(weights, weights);
+            ref float crow = ref ws.C[r * stride];
+            for (int head = 0; head < heads; head++)
+            {
+                int f0 = head * headSize;
+                ref float row = ref Unsafe.Add(ref sr, head * width);
                 if (start == 0)
                 {
-                    s[0] *= padCount;
+                    row *= padCount;
                 }
 
-                float inverse = 1f / TensorPrimitives.Sum(s);
+                var sum = Vector256<float>.Zero;
+                for (int j = 0; j < width; j += 8)
+                {
+                    sum += Vector256.LoadUnsafe(ref row, (nuint)j);
+                }
+
+                float inverse = 1f / Vector256.Sum(sum);
                 for (int c = 0; c < headSize; c++)
                 {
-                    crow[f0 + c] = TensorPrimitives.Dot(s, vt.AsSpan(((f0 + c) * keyStride) + start, m)) * inverse;
+                    ref float values = ref Unsafe.Add(ref vtr, ((f0 + c) * keyStride) + start);
+                    var acc = Vector256<float>.Zero;
+                    for (int j = 0; j < width; j += 8)
+                    {
+                        acc = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref row, (nuint)j), Vector256.LoadUnsafe(ref values, (nuint)j), acc);
+                    }
+
+                    Unsafe.Add(ref crow, f0 + c) = Vector256.Sum(acc) * inverse;
                 }
             }
         }
+    }
+
+    private static float HorizontalMax(Vector256<float> v)
+    {
+        var half = Vector128.Max(v.GetLower(), v.GetUpper());
+        float max = half[0];
+        for (int k = 1; k < 4; k++)
+        {
+            max = MathF.Max(max, half[k]);
+        }
+
+        return max;
     }
 
     /// <summary>One block's weights in kernel layout, and its padding key and value.</summary>
