@@ -45,7 +45,7 @@ internal sealed class ManagedSasRecKernel
     {
         _layout = weights.Layout;
         _d = weights.Hidden;
-        _stride = (_d + 7) & ~7;
+        _stride = DenseKernels.StrideFor(_d);
         _length = weights.MaxLength;
         _heads = weights.Heads;
         _headSize = _d / _heads;
@@ -177,28 +177,28 @@ internal sealed class ManagedSasRecKernel
         {
             case SasRecLayout.PmixerV1 or SasRecLayout.PmixerV2:
                 // q = LN_a(x); x = LN_f(q + MHA(q, x, x)); x = x + FFN(x).
-                DenseKernels.LayerNormRows(x[at..], rows, stride, w.AttentionNorm, normed[at..]);
+                DenseKernels.LayerNormRows(x[at..], rows, stride, block.AttentionNorm, normed[at..]);
                 DenseKernels.MatMul(normed[at..], rows, block.Query, q[at..]);
                 DenseKernels.MatMul(x, n, block.Key, k);
                 DenseKernels.MatMul(x, n, block.Value, v);
                 Attention(block, ws, n, pad, first);
                 DenseKernels.MatMul(ws.C.AsSpan(at, rows * stride), rows, block.Output, a[at..]);
                 TensorPrimitives.Add(normed.Slice(at, rows * stride), a.Slice(at, rows * stride), a.Slice(at, rows * stride));
-                DenseKernels.LayerNormRows(a[at..], rows, stride, w.ForwardNorm, h[at..]);
+                DenseKernels.LayerNormRows(a[at..], rows, stride, block.ForwardNorm, h[at..]);
                 DenseKernels.MatMul(h[at..], rows, block.Conv1, f[at..], relu: true);
                 DenseKernels.MatMul(f[at..], rows, block.Conv2, a[at..]);
                 TensorPrimitives.Add(h.Slice(at, rows * stride), a.Slice(at, rows * stride), x.Slice(at, rows * stride));
                 break;
             case SasRecLayout.PmixerV3PreNorm:
                 // xn = LN_a(x); y = x + MHA(xn, xn, xn); x = y + FFN(LN_f(y)).
-                DenseKernels.LayerNormRows(x, n, stride, w.AttentionNorm, normed);
+                DenseKernels.LayerNormRows(x, n, stride, block.AttentionNorm, normed);
                 DenseKernels.MatMul(normed[at..], rows, block.Query, q[at..]);
                 DenseKernels.MatMul(normed, n, block.Key, k);
                 DenseKernels.MatMul(normed, n, block.Value, v);
                 Attention(block, ws, n, pad, first);
                 DenseKernels.MatMul(ws.C.AsSpan(at, rows * stride), rows, block.Output, a[at..]);
                 TensorPrimitives.Add(x.Slice(at, rows * stride), a.Slice(at, rows * stride), a.Slice(at, rows * stride));
-                DenseKernels.LayerNormRows(a[at..], rows, stride, w.ForwardNorm, h[at..]);
+                DenseKernels.LayerNormRows(a[at..], rows, stride, block.ForwardNorm, h[at..]);
                 DenseKernels.MatMul(h[at..], rows, block.Conv1, f[at..], relu: true);
                 DenseKernels.MatMul(f[at..], rows, block.Conv2, h[at..]);
                 TensorPrimitives.Add(a.Slice(at, rows * stride), h.Slice(at, rows * stride), x.Slice(at, rows * stride));
@@ -211,11 +211,11 @@ internal sealed class ManagedSasRecKernel
                 Attention(block, ws, n, pad, first);
                 DenseKernels.MatMul(ws.C.AsSpan(at, rows * stride), rows, block.Output, a[at..]);
                 TensorPrimitives.Add(x.Slice(at, rows * stride), a.Slice(at, rows * stride), a.Slice(at, rows * stride));
-                DenseKernels.LayerNormRows(a[at..], rows, stride, w.AttentionNorm, normed[at..]);
+                DenseKernels.LayerNormRows(a[at..], rows, stride, block.AttentionNorm, normed[at..]);
                 DenseKernels.MatMul(normed[at..], rows, block.Conv1, f[at..], relu: true);
                 DenseKernels.MatMul(f[at..], rows, block.Conv2, h[at..]);
                 TensorPrimitives.Add(normed.Slice(at, rows * stride), h.Slice(at, rows * stride), h.Slice(at, rows * stride));
-                DenseKernels.LayerNormRows(h[at..], rows, stride, w.ForwardNorm, x[at..]);
+                DenseKernels.LayerNormRows(h[at..], rows, stride, block.ForwardNorm, x[at..]);
                 break;
         }
     }
@@ -339,6 +339,10 @@ internal sealed class ManagedSasRecKernel
     private sealed class Block(SasRecBlockWeights source, int stride, int d)
     {
         public SasRecBlockWeights Source { get; } = source;
+
+        public PaddedNorm AttentionNorm { get; } = new(source.AttentionNorm, stride);
+
+        public PaddedNorm ForwardNorm { get; } = new(source.ForwardNorm, stride);
 
         public PaddedLinear Query { get; } = new(source.Query, stride);
 
