@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Numerics.Tensors;
 using Ipg.Diagnostics;
+using Ipg.Encoders.Managed;
 using Ipg.Encoders.Onnx;
 using Microsoft.ML.OnnxRuntime;
 
@@ -24,6 +25,10 @@ namespace Ipg.Encoders;
 /// belongs to that call alone. ONNX Runtime writes the user embeddings straight into the rented buffer.</para>
 /// <para><b>Numerics.</b> Results agree with the PyTorch model to about 1e-6 on the same CPU; expect
 /// differences of that order across CPUs and ONNX Runtime versions (different kernels, FMA use).</para>
+/// <para><b>Managed kernel.</b> With <see cref="OnnxSasRecEncoderOptions.Kernel"/> =
+/// <see cref="SasRecKernel.Managed"/>, <see cref="Encode"/> and <see cref="EncodeBatch"/> run a managed SASRec
+/// forward pass whose weights are read from the same ONNX bytes and which was checked against ONNX Runtime at
+/// load (see <see cref="SasRecKernel.Managed"/>); everything else is unchanged.</para>
 /// <para><b>Lifetime.</b> Dispose the encoder to release the native session. Calls that are already
 /// running when <see cref="Dispose"/> is called finish normally and the session is released after the
 /// last of them; every call that starts afterwards throws <see cref="ObjectDisposedException"/>.</para>
@@ -47,6 +52,9 @@ public sealed class OnnxSasRecEncoder : ISequentialEncoder, IDisposable
 
     /// <summary>Bit 31: disposed; bits 0–30: calls in flight (the session is released when both say so).</summary>
     private int _state;
+
+    /// <summary>The verified managed kernel when <see cref="OnnxSasRecEncoderOptions.Kernel"/> is Managed (set once, at load).</summary>
+    private ManagedSasRecKernel? _kernel;
 
     private OnnxSasRecEncoder(InferenceSession session, OnnxSasRecEncoderMetadata metadata, ItemEmbeddingTable items, OnnxSasRecEncoderOptions options)
     {
@@ -135,6 +143,7 @@ public sealed class OnnxSasRecEncoder : ISequentialEncoder, IDisposable
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
     /// <exception cref="FileNotFoundException">There is no file at <paramref name="path"/>.</exception>
     /// <exception cref="InvalidDataException">The file is empty, not an ONNX model ONNX Runtime can load, or breaks the contract.</exception>
+    /// <exception cref="NotSupportedException">The managed kernel was requested and does not recognise or reproduce the model.</exception>
     public static OnnxSasRecEncoder Load(string path, OnnxSasRecEncoderOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -152,7 +161,7 @@ public sealed class OnnxSasRecEncoder : ISequentialEncoder, IDisposable
             throw new InvalidDataException($"The ONNX model {source} is an empty file.");
         }
 
-        return Create(options, source, so => new InferenceSession(full, so));
+        return Create(options, source, so => new InferenceSession(full, so), () => File.ReadAllBytes(full));
     }
 
     /// <summary>Loads a model from its serialised bytes and checks it against the contract.</summary>
@@ -163,6 +172,7 @@ public sealed class OnnxSasRecEncoder : ISequentialEncoder, IDisposable
     /// <exception cref="ArgumentException">The model's item count is not <see cref="OnnxSasRecEncoderOptions.ExpectedItemCount"/>.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
     /// <exception cref="InvalidDataException">The bytes are empty, not an ONNX model ONNX Runtime can load, or break the contract.</exception>
+    /// <exception cref="NotSupportedException">The managed kernel was requested and does not recognise or reproduce the model.</exception>
     public static OnnxSasRecEncoder Load(byte[] model, OnnxSasRecEncoderOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -179,6 +189,7 @@ public sealed class OnnxSasRecEncoder : ISequentialEncoder, IDisposable
     /// <exception cref="ArgumentException"><paramref name="stream"/> is not readable, or the model's item count is not <see cref="OnnxSasRecEncoderOptions.ExpectedItemCount"/>.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
     /// <exception cref="InvalidDataException">The stream is empty, not an ONNX model ONNX Runtime can load, or breaks the contract.</exception>
+    /// <exception cref="NotSupportedException">The managed kernel was requested and does not recognise or reproduce the model.</exception>
     public static OnnxSasRecEncoder Load(Stream stream, OnnxSasRecEncoderOptions? options = null)
     {
         ValidateStream(stream);
@@ -201,6 +212,7 @@ public sealed class OnnxSasRecEncoder : ISequentialEncoder, IDisposable
     /// <exception cref="ArgumentException"><paramref name="stream"/> is not readable, or the model's item count is not <see cref="OnnxSasRecEncoderOptions.ExpectedItemCount"/>.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
     /// <exception cref="InvalidDataException">The stream is empty, not an ONNX model ONNX Runtime can load, or breaks the contract.</exception>
+    /// <exception cref="NotSupportedException">The managed kernel was requested and does not recognise or reproduce the model.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public static async Task<OnnxSasRecEncoder> LoadAsync(Stream stream, OnnxSasRecEncoderOptions? options = null, CancellationToken cancellationToken = default)
     {
@@ -228,6 +240,12 @@ public sealed class OnnxSasRecEncoder : ISequentialEncoder, IDisposable
 
             _items.ValidateItemIds(history, nameof(history));
             IpgTelemetry.EncoderBatchSize.Record(1);
+            if (_kernel is not null)
+            {
+                _kernel.Encode(history, destination);
+                return;
+            }
+
             long[] ids = ArrayPool<long>.Shared.Rent(_length);
             float[] output = ArrayPool<float>.Shared.Rent(_dimension);
             try
@@ -286,6 +304,12 @@ public sealed class OnnxSasRecEncoder : ISequentialEncoder, IDisposable
             using var activity = IpgTelemetry.Source.StartActivity("Ipg.Encode");
             activity?.SetTag("ipg.batch_size", count);
             int chunk = Math.Min(Math.Min(count, _options.MaxBatchSize), Array.MaxLength / Math.Max(_length, d));
+            if (_kernel is not null)
+            {
+                ManagedSasRecKernelLoader.EncodeBatch(_kernel, histories, destination[..(count * d)], chunk, _options.BatchParallelism, cancellationToken);
+                return;
+            }
+
             if (_options.BatchParallelism > 1 && count > chunk)
             {
                 EncodeChunksInParallel(histories, destination[..(count * d)], chunk, cancellationToken);
@@ -418,10 +442,10 @@ public sealed class OnnxSasRecEncoder : ISequentialEncoder, IDisposable
             throw new InvalidDataException($"The ONNX model {source} is empty (0 bytes).");
         }
 
-        return Create(options, source, so => new InferenceSession(model, so));
+        return Create(options, source, so => new InferenceSession(model, so), () => model);
     }
 
-    private static OnnxSasRecEncoder Create(OnnxSasRecEncoderOptions options, string source, Func<SessionOptions, InferenceSession> open)
+    private static OnnxSasRecEncoder Create(OnnxSasRecEncoderOptions options, string source, Func<SessionOptions, InferenceSession> open, Func<byte[]> readModel)
     {
         InferenceSession session;
         using (var sessionOptions = CreateSessionOptions(options))
@@ -451,6 +475,12 @@ public sealed class OnnxSasRecEncoder : ISequentialEncoder, IDisposable
             OnnxSasRecContract.CheckSignature(session.InputMetadata, session.OutputMetadata, metadata, source);
             var items = FetchItemTable(session, metadata, source);
             encoder = new OnnxSasRecEncoder(session, metadata, items, options);
+            if (options.Kernel == SasRecKernel.Managed)
+            {
+                // Checked against this encoder's ONNX Runtime path, which Encode takes until _kernel is set.
+                encoder._kernel = ManagedSasRecKernelLoader.Create(readModel(), metadata, encoder.Encode, source);
+            }
+
             if (options.Warmup)
             {
                 try

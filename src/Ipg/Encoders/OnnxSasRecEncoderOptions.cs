@@ -70,8 +70,18 @@ public sealed record OnnxSasRecEncoderOptions
     /// </summary>
     public bool Warmup { get; init; } = true;
 
+    /// <summary>
+    /// Which code runs the forward pass. Default <see cref="SasRecKernel.OnnxRuntime"/>;
+    /// <see cref="SasRecKernel.Managed"/> opts in to the managed SASRec kernel (faster for one user at a time,
+    /// verified against ONNX Runtime at load; see <see cref="SasRecKernel.Managed"/>). With the managed kernel the
+    /// ONNX Runtime session is still created (contract checks, the item table, the load-time check), the thread
+    /// and optimisation options apply to that session only, and <see cref="MaxBatchSize"/> and
+    /// <see cref="BatchParallelism"/> keep their meaning for <see cref="OnnxSasRecEncoder.EncodeBatch"/>.
+    /// </summary>
+    public SasRecKernel Kernel { get; init; } = SasRecKernel.OnnxRuntime;
+
     /// <summary>Throws when an option is out of range.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">A thread count, the batch size or the batch parallelism is below 1, the expected item count is below 1, or the optimisation level is undefined.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A thread count, the batch size or the batch parallelism is below 1, the expected item count is below 1, or the optimisation level or kernel is undefined.</exception>
     public void Validate()
     {
         if (IntraOpThreads < 1)
@@ -102,6 +112,11 @@ public sealed record OnnxSasRecEncoderOptions
         if (!Enum.IsDefined(GraphOptimizationLevel))
         {
             throw new ArgumentOutOfRangeException(nameof(GraphOptimizationLevel), GraphOptimizationLevel, "Unknown graph optimisation level.");
+        }
+
+        if (!Enum.IsDefined(Kernel))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Kernel), Kernel, "Unknown SASRec kernel.");
         }
     }
 }

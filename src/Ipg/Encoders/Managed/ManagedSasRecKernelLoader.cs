@@ -1,0 +1,138 @@
+using System.Buffers;
+using System.Globalization;
+
+namespace Ipg.Encoders.Managed;
+
+/// <summary>Encodes one validated history with ONNX Runtime (the reference the managed kernel is checked against).</summary>
+internal delegate void ReferenceEncoder(ReadOnlySpan<int> history, Span<float> destination);
+
+/// <summary>Builds the managed kernel from ONNX bytes and checks it against ONNX Runtime before it is used.</summary>
+internal static class ManagedSasRecKernelLoader
+{
+    /// <summary>
+    /// The load-time check's bound on max |managed − ONNX Runtime| over a user embedding, relative to the
+    /// embedding's largest magnitude (at least 1). The two differ only in summation order (about 1e-6).
+    /// </summary>
+    public const float Tolerance = 1e-4f;
+
+    private const string Advice = "Use SasRecKernel.OnnxRuntime (the default), which runs any model that follows the contract.";
+
+    /// <exception cref="NotSupportedException">The graph is not recognised, or the managed result differs from ONNX Runtime's.</exception>
+    /// <exception cref="InvalidDataException">The bytes are not a readable ONNX protobuf.</exception>
+    public static ManagedSasRecKernel Create(byte[] model, OnnxSasRecEncoderMetadata metadata, ReferenceEncoder reference, string source)
+    {
+        ManagedSasRecKernel kernel;
+        try
+        {
+            var proto = OnnxProtoReader.ReadModel(model);
+            kernel = new ManagedSasRecKernel(SasRecGraphReader.Read(proto, metadata));
+        }
+        catch (NotSupportedException e)
+        {
+            throw new NotSupportedException($"The managed SASRec kernel cannot run the ONNX model {source}: {e.Message}. {Advice}", e);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"The managed SASRec kernel cannot read the ONNX model {source}: {e.Message} {Advice}", e);
+        }
+
+        Verify(kernel, metadata, reference, source);
+        return kernel;
+    }
+
+    /// <summary>The histories of the load-time check: empty, one item, the boundary ids, L − 1, L and L + 5 items, and random ones.</summary>
+    public static List<int[]> CheckHistories(int length, int itemCount)
+    {
+        var random = new Random(20240611);
+        int[] Random(int count) => [.. Enumerable.Range(0, count).Select(_ => random.Next(1, itemCount + 1))];
+        List<int[]> histories =
+        [
+            [],
+            [1],
+            [itemCount],
+            [1, itemCount, 1],
+            Random(Math.Max(length - 1, 0)),
+            Random(length),
+            Random(length + 5),
+        ];
+        for (int k = 0; k < 6; k++)
+        {
+            histories.Add(Random(random.Next(0, length + 6)));
+        }
+
+        return histories;
+    }
+
+    private static void Verify(ManagedSasRecKernel kernel, OnnxSasRecEncoderMetadata metadata, ReferenceEncoder reference, string source)
+    {
+        int d = metadata.HiddenSize;
+        var expected = new float[d];
+        var actual = new float[d];
+        foreach (int[] history in CheckHistories(metadata.MaxLength, metadata.ItemCount))
+        {
+            reference(history, expected);
+            kernel.Encode(history, actual);
+            float scale = 1f;
+            float worst = 0f;
+            for (int c = 0; c < d; c++)
+            {
+                scale = MathF.Max(scale, MathF.Abs(expected[c]));
+                float diff = MathF.Abs(actual[c] - expected[c]);
+                worst = float.IsNaN(diff) ? float.PositiveInfinity : MathF.Max(worst, diff);
+            }
+
+            if (worst > Tolerance * scale)
+            {
+                throw new NotSupportedException(string.Create(CultureInfo.InvariantCulture,
+                    $"The managed SASRec kernel does not reproduce ONNX Runtime on the ONNX model {source} (layout '{metadata.Layout}'): " +
+                    $"on a history of {history.Length} items the user embeddings differ by up to {worst:G3} (allowed {Tolerance * scale:G3}), " +
+                    $"so the graph is not computed the way the kernel assumes. {Advice}"));
+            }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="OnnxSasRecEncoder.EncodeBatch"/> with the managed kernel, for validated histories: chunks of
+    /// <paramref name="chunk"/> users, cancellation checked before each chunk, and with
+    /// <paramref name="parallelism"/> &gt; 1 up to that many chunks at a time.
+    /// </summary>
+    public static void EncodeBatch(ManagedSasRecKernel kernel, IReadOnlyList<ReadOnlyMemory<int>> histories, Span<float> destination, int chunk, int parallelism, CancellationToken cancellationToken)
+    {
+        int count = histories.Count;
+        int d = kernel.Dimension;
+        if (parallelism > 1 && count > chunk)
+        {
+            int chunks = (count + chunk - 1) / chunk;
+            float[] all = ArrayPool<float>.Shared.Rent(count * d);
+            try
+            {
+                var parallel = new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken };
+                Parallel.For(0, chunks, parallel, c =>
+                {
+                    int end = Math.Min(count, (c + 1) * chunk);
+                    for (int u = c * chunk; u < end; u++)
+                    {
+                        kernel.Encode(histories[u].Span, all.AsSpan(u * d, d));
+                    }
+                });
+                all.AsSpan(0, count * d).CopyTo(destination);
+            }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(all);
+            }
+
+            return;
+        }
+
+        for (int start = 0; start < count; start += chunk)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            int end = Math.Min(count, start + chunk);
+            for (int u = start; u < end; u++)
+            {
+                kernel.Encode(histories[u].Span, destination.Slice(u * d, d));
+            }
+        }
+    }
+}
