@@ -21,6 +21,7 @@ internal sealed class ExperimentSetup
     private readonly Option<int> _rounds = new("--rounds") { Description = "Guidance rounds per target.", DefaultValueFactory = _ => 20 };
     private readonly Option<FileInfo?> _model = new("--model") { Description = "An ONNX SASRec (docs/onnx-contract.md) instead of the embedded default." };
     private readonly Option<int> _threads = new("--threads") { Description = "Encoder runs in parallel (each with one ONNX Runtime thread); default: the core count.", DefaultValueFactory = _ => Environment.ProcessorCount };
+    private readonly Option<SasRecKernel> _kernel = new("--kernel") { Description = "Encoder forward pass: Managed (the fast managed SASRec kernel, checked against ONNX Runtime at load) or OnnxRuntime (any model that follows the contract).", DefaultValueFactory = _ => SasRecKernel.Managed };
     private readonly Option<bool> _force = new("--force") { Description = "Run even when the model was trained on a different log than the one regenerated." };
     private readonly int _defaultUsers;
     private readonly int _defaultTargets;
@@ -36,7 +37,7 @@ internal sealed class ExperimentSetup
 
     public Option<DirectoryInfo> Output { get; }
 
-    public IEnumerable<Option> Options => [_full, _seed, _users, _targets, _targetSeed, _rounds, Output, _model, _threads, _force];
+    public IEnumerable<Option> Options => [_full, _seed, _users, _targets, _targetSeed, _rounds, Output, _model, _kernel, _threads, _force];
 
     /// <summary>A prepared experiment; dispose it to release the model.</summary>
     internal sealed class Prepared(ReproductionOptions options, CollectedWorld world, OnnxSasRecEncoder encoder, string modelDescription, GuidanceExperiment experiment, int threads) : IDisposable
@@ -57,6 +58,7 @@ internal sealed class ExperimentSetup
             ["model_layout"] = Encoder.Metadata.Layout,
             ["model_training_log_sha256"] = Encoder.Metadata.TrainingLogSha256,
             ["model_producer"] = Encoder.Metadata.Producer,
+            ["encoder_kernel"] = Encoder.Options.Kernel.ToString(),
             ["encoder_parallel_runs"] = threads.ToString(CultureInfo.InvariantCulture),
             ["command"] = "ipg " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
         };
@@ -103,7 +105,13 @@ internal sealed class ExperimentSetup
         string description;
         try
         {
-            (encoder, description) = ModelLoader.Load(parseResult.GetValue(_model), threads);
+            (encoder, description) = ModelLoader.Load(parseResult.GetValue(_model), threads, parseResult.GetValue(_kernel));
+        }
+        catch (NotSupportedException e)
+        {
+            Console.Error.WriteLine($"ipg {command}: the managed kernel cannot run this model: {e.Message}");
+            Console.Error.WriteLine("  --kernel OnnxRuntime runs any model that follows the contract.");
+            return (null, 3);
         }
         catch (Exception e) when (e is IOException or InvalidDataException or InvalidOperationException or ArgumentException or UnauthorizedAccessException)
         {

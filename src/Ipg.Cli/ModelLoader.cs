@@ -12,10 +12,14 @@ internal static class ModelLoader
         "src/Ipg/Models/sasrec-default.onnx is embedded again; or pass --model with a model trained on it. --force runs anyway (the results then " +
         "mix a model and a world that do not belong together).";
 
-    /// <summary>Loads for an offline job: one intra-op thread per run, <paramref name="parallelRuns"/> runs at a time.</summary>
-    public static (OnnxSasRecEncoder Encoder, string Description) Load(FileInfo? model, int parallelRuns)
+    /// <summary>
+    /// Loads for an offline job: one intra-op thread per run, <paramref name="parallelRuns"/> runs at a time, the
+    /// forward pass by <paramref name="kernel"/> (the managed kernel throws <see cref="NotSupportedException"/> for a
+    /// model it does not recognise or reproduce).
+    /// </summary>
+    public static (OnnxSasRecEncoder Encoder, string Description) Load(FileInfo? model, int parallelRuns, SasRecKernel kernel = SasRecKernel.Managed)
     {
-        var options = OnnxSasRecEncoderOptions.Default with { IntraOpThreads = 1, BatchParallelism = parallelRuns };
+        var options = OnnxSasRecEncoderOptions.Default with { IntraOpThreads = 1, BatchParallelism = parallelRuns, Kernel = kernel };
         if (model is null)
         {
             return (SasRecDefaultModel.Load(options), "embedded default (" + SasRecDefaultModel.ResourceName + ")");
