@@ -76,6 +76,7 @@ public static class IpgServiceCollectionExtensions
         var encoderOptions = Ipg.Encoders.OnnxSasRecEncoderOptions.Default with
         {
             IntraOpThreads = options.IntraOpThreads,
+            Kernel = options.Kernel,
             ExpectedItemCount = options.ExpectedItemCount,
         };
         try

@@ -35,6 +35,7 @@ public class IpgServiceCollectionExtensionsTests
     [InlineData("Ipg:Gamma", "-0.5")]
     [InlineData("Ipg:MaxResults", "0")]
     [InlineData("Ipg:Form", "7")]
+    [InlineData("Ipg:Kernel", "9")]
     public void Invalid_options_fail_at_start_up(string key, string value)
     {
         var services = new ServiceCollection();
@@ -76,6 +77,27 @@ public class IpgServiceCollectionExtensionsTests
         }
 
         FluentActions.Invoking(() => encoder.ItemCount).Should().Throw<ObjectDisposedException>();
+    }
+
+    [Fact]
+    public void The_managed_kernel_is_chosen_from_configuration_and_agrees_with_onnx_runtime()
+    {
+        int[] history = [1772, 1632, 609, 2843, 3222, 3049, 546, 236];
+        RankedItem[] Serve(string kernel)
+        {
+            var services = new ServiceCollection().AddLogging();
+            services.AddIpg(Config(("Ipg:Kernel", kernel)).GetSection("Ipg"));
+            using var provider = services.BuildServiceProvider();
+            provider.GetRequiredService<IStartupValidator>().Validate();
+            var reranker = provider.GetRequiredService<IpgReranker>();
+            reranker.Encoder.Should().BeOfType<Encoders.OnnxSasRecEncoder>().Which.Options.Kernel.Should().Be(Enum.Parse<SasRecKernel>(kernel));
+            return reranker.Recommend(history, reranker.PrepareTarget(2277), 10, history);
+        }
+
+        var managed = Serve("Managed");
+        var onnx = Serve("OnnxRuntime");
+        managed.Select(r => r.ItemId).Should().Equal(onnx.Select(r => r.ItemId));
+        managed.Zip(onnx).Should().OnlyContain(p => Math.Abs(p.First.Score - p.Second.Score) < 1e-5f);
     }
 
     [Fact]
