@@ -188,10 +188,30 @@ workers.ForEach(w => w.Start());
 // recompiles these methods at about the 7th measurement, and its ~4 MB of transient native memory (on the tiered
 // compilation thread's malloc arena, which keeps its high-water mark in private memory) shows up as a step in the
 // middle of the run that has nothing to do with the encoder (with DOTNET_TieredCompilation=0 the step is gone).
+// The same for Barrier.SignalAndWait, which the phases call about 40 times in all (so it would cross the
+// threshold at about 60 % of the run).
 for (int i = 0; i < 40; i++)
 {
     var probeMeasure = Measure(record: false);
     _ = Line(0, 0, probeMeasure);
+}
+
+using (var probeBarrier = new Barrier(2))
+{
+    var partner = new Thread(() =>
+    {
+        for (int i = 0; i < 40; i++)
+        {
+            probeBarrier.SignalAndWait();
+        }
+    });
+    partner.Start();
+    for (int i = 0; i < 40; i++)
+    {
+        probeBarrier.SignalAndWait();
+    }
+
+    partner.Join();
 }
 
 Thread.Sleep(1000);
