@@ -45,6 +45,21 @@ var reference = histories.Select(h =>
     return u;
 }).ToArray();
 
+// Managed allocation per Encode in steady state (after the reference pass above warmed the path up).
+var probe = new float[d];
+for (int i = 0; i < 2_000; i++)
+{
+    encoder.Encode(histories[i & 255], probe);
+}
+
+long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
+for (int i = 0; i < 10_000; i++)
+{
+    encoder.Encode(histories[i & 255], probe);
+}
+
+double allocatedPerCall = (GC.GetAllocatedBytesForCurrentThread() - allocatedBefore) / 10_000.0;
+
 long mismatches = 0;
 void Run(long count, int worker)
 {
@@ -76,14 +91,36 @@ var workers = Enumerable.Range(0, threads).Select(t => new Thread(() =>
     }
 }) { IsBackground = true }).ToList();
 
-(long Managed, long Private, long WorkingSet, long RssAnon) Measure()
+string Line(int tenth, double seconds, (long Managed, long Private, long WorkingSet, long RssAnon) m) =>
+    $"{tenth * 10,3} %: {seconds,7:F1} s, managed {Mb(m.Managed)} MB, private {Mb(m.Private)} MB, working set {Mb(m.WorkingSet)} MB, RssAnon {Mb(m.RssAnon)} MB, threads {ThreadCount()}, gen0 GCs {GC.CollectionCount(0)}";
+
+(long Managed, long Private, long WorkingSet, long RssAnon) Measure(bool record = true)
 {
     GC.Collect();
     GC.WaitForPendingFinalizers();
     GC.Collect();
     long managed = GC.GetTotalMemory(forceFullCollection: true);
     using var process = Process.GetCurrentProcess();
+    if (record)
+    {
+        DumpSmaps();
+    }
+
     return (managed, process.PrivateMemorySize64, process.WorkingSet64, RssAnon());
+}
+
+// IPG_SOAK_SMAPS=<dir>: copies /proc/self/smaps to <dir>/smaps-<n>.txt at every measurement, to see which mapping grows.
+int smapsCount = 0;
+void DumpSmaps()
+{
+    string? dir = Environment.GetEnvironmentVariable("IPG_SOAK_SMAPS");
+    if (string.IsNullOrEmpty(dir) || !File.Exists("/proc/self/smaps"))
+    {
+        return;
+    }
+
+    Directory.CreateDirectory(dir);
+    File.WriteAllText(Path.Combine(dir, $"smaps-{smapsCount++:D2}.txt"), File.ReadAllText("/proc/self/smaps"));
 }
 
 // Resident anonymous memory (Linux: RssAnon in /proc/self/status): the working set without mapped files and code,
@@ -107,6 +144,26 @@ static long RssAnon()
     return -1;
 }
 
+// Threads of the process (each has a stack mapping, which Linux counts in private memory); -1 off Linux.
+static int ThreadCount() => Directory.Exists("/proc/self/task") ? Directory.GetDirectories("/proc/self/task").Length : -1;
+
+static string ThreadNames() => Directory.Exists("/proc/self/task")
+    ? string.Join(", ", Directory.GetDirectories("/proc/self/task").Select(ThreadName).Order(StringComparer.Ordinal))
+    : "";
+
+// A thread can exit between listing /proc/self/task and reading its name.
+static string ThreadName(string task)
+{
+    try
+    {
+        return File.ReadAllText(Path.Combine(task, "comm")).Trim();
+    }
+    catch (IOException)
+    {
+        return "(exited)";
+    }
+}
+
 static ItemEmbeddingTable RandomTable(int items, int dimension)
 {
     var random = new Random(7);
@@ -123,11 +180,46 @@ static string Mb(long bytes) => (bytes / (1024.0 * 1024.0)).ToString("F1", Cultu
 
 Console.WriteLine($"model {Path.GetFileName(model)}: N = {n}, d = {d}, L = {encoder.MaxHistoryLength}; {calls:N0} Encode calls on {threads} thread(s); " +
     $"{Environment.ProcessorCount} cores, .NET {Environment.Version}, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}");
+Console.WriteLine($"managed allocation per Encode (steady state, one thread): {allocatedPerCall:F1} B");
 workers.ForEach(w => w.Start());
+
+// While the workers warm up, run the measuring and formatting code itself 40 times (more than the 30 calls after
+// which .NET's tiered JIT recompiles a method) and give the background JIT a second to finish. Otherwise the JIT
+// recompiles these methods at about the 7th measurement, and its ~4 MB of transient native memory (on the tiered
+// compilation thread's malloc arena, which keeps its high-water mark in private memory) shows up as a step in the
+// middle of the run that has nothing to do with the encoder (with DOTNET_TieredCompilation=0 the step is gone).
+// The same for Barrier.SignalAndWait, which the phases call about 40 times in all (so it would cross the
+// threshold at about 60 % of the run).
+for (int i = 0; i < 40; i++)
+{
+    var probeMeasure = Measure(record: false);
+    _ = Line(0, 0, probeMeasure);
+}
+
+using (var probeBarrier = new Barrier(2))
+{
+    var partner = new Thread(() =>
+    {
+        for (int i = 0; i < 40; i++)
+        {
+            probeBarrier.SignalAndWait();
+        }
+    });
+    partner.Start();
+    for (int i = 0; i < 40; i++)
+    {
+        probeBarrier.SignalAndWait();
+    }
+
+    partner.Join();
+}
+
+Thread.Sleep(1000);
 done.SignalAndWait();
 var start = Measure();
-Console.WriteLine($"after warm-up: managed {Mb(start.Managed)} MB, native ≈ {Mb(start.Private - start.Managed)} MB, private {Mb(start.Private)} MB, working set {Mb(start.WorkingSet)} MB, RssAnon {Mb(start.RssAnon)} MB");
+Console.WriteLine($"after warm-up: managed {Mb(start.Managed)} MB, native ≈ {Mb(start.Private - start.Managed)} MB, private {Mb(start.Private)} MB, working set {Mb(start.WorkingSet)} MB, RssAnon {Mb(start.RssAnon)} MB, threads {ThreadCount()}, gen0 GCs {GC.CollectionCount(0)}");
 
+Console.WriteLine($"threads: {ThreadNames()}");
 var watch = Stopwatch.StartNew();
 var end = start;
 var peakPrivate = start.Private;
@@ -137,12 +229,13 @@ for (int tenth = 1; tenth <= 10; tenth++)
     done.SignalAndWait();
     end = Measure();
     peakPrivate = Math.Max(peakPrivate, end.Private);
-    Console.WriteLine($"{tenth * 10,3} %: {watch.Elapsed.TotalSeconds,7:F1} s, managed {Mb(end.Managed)} MB, private {Mb(end.Private)} MB, working set {Mb(end.WorkingSet)} MB, RssAnon {Mb(end.RssAnon)} MB");
+    Console.WriteLine(Line(tenth, watch.Elapsed.TotalSeconds, end));
 }
 
 go.SignalAndWait();
 workers.ForEach(w => w.Join());
 double seconds = watch.Elapsed.TotalSeconds;
+Console.WriteLine($"threads: {ThreadNames()}");
 double managedGrowth = 100.0 * (end.Managed - start.Managed) / start.Managed;
 double privateGrowth = 100.0 * (end.Private - start.Private) / start.Private;
 Console.WriteLine($"calls {calls:N0} in {seconds:F1} s = {calls / seconds:N0} calls/s; mismatches {mismatches}");

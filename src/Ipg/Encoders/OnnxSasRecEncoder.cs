@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 using Ipg.Diagnostics;
 using Ipg.Encoders.Managed;
 using Ipg.Encoders.Onnx;
@@ -20,9 +21,11 @@ namespace Ipg.Encoders;
 /// one is padded with 0 on the left, so the most recent item is always in the last column, whose hidden
 /// state is the user representation. An empty history is valid (an all-padding row).</para>
 /// <para><b>Threading.</b> One <see cref="InferenceSession"/> is shared by all calls (its <c>Run</c> is
-/// thread-safe); everything a call needs (id and output buffers rented from
-/// <see cref="ArrayPool{T}.Shared"/>, the <see cref="OrtValue"/>s wrapping them, <see cref="RunOptions"/>)
-/// belongs to that call alone. ONNX Runtime writes the user embeddings straight into the rented buffer.</para>
+/// thread-safe). A single-user <see cref="Encode"/> takes a run context (pinned id and output buffers, the
+/// <see cref="OrtValue"/>s over them, an I/O binding and <see cref="RunOptions"/>) from a small pool and returns
+/// it afterwards, so it allocates nothing in steady state; a context whose call may have been cancelled is
+/// disposed, never reused. A batch call rents its buffers from <see cref="ArrayPool{T}.Shared"/> and wraps them
+/// for that call alone. ONNX Runtime writes the user embeddings straight into those buffers.</para>
 /// <para><b>Numerics.</b> Results agree with the PyTorch model to about 1e-6 on the same CPU; expect
 /// differences of that order across CPUs and ONNX Runtime versions (different kernels, FMA use).</para>
 /// <para><b>Managed kernel.</b> With <see cref="OnnxSasRecEncoderOptions.Kernel"/> =
@@ -41,6 +44,11 @@ public sealed class OnnxSasRecEncoder : ISequentialEncoder, IDisposable
     private static readonly string[] s_userOutputNames = [OnnxSasRecContract.UserOutputName];
     private static readonly string[] s_itemsOutputNames = [OnnxSasRecContract.ItemsOutputName];
 
+    /// <summary>1 once <see cref="DisableOnnxRuntimeTelemetry"/> has run in this process.</summary>
+    private static int s_telemetryDisabled;
+
+    private const string DisableTelemetryVariable = "ORT_DISABLE_TELEMETRY";
+
     private readonly InferenceSession _session;
     private readonly ItemEmbeddingTable _items;
     private readonly OnnxSasRecEncoderMetadata _metadata;
@@ -55,6 +63,9 @@ public sealed class OnnxSasRecEncoder : ISequentialEncoder, IDisposable
 
     /// <summary>The verified managed kernel when <see cref="OnnxSasRecEncoderOptions.Kernel"/> is Managed (set once, at load).</summary>
     private ManagedSasRecKernel? _kernel;
+
+    /// <summary>Idle single-row run contexts (see <see cref="RowRunContext"/>); a null slot is empty or rented.</summary>
+    private readonly RowRunContext?[] _rowContexts = new RowRunContext?[Math.Clamp(2 * Environment.ProcessorCount, 4, 64)];
 
     private OnnxSasRecEncoder(InferenceSession session, OnnxSasRecEncoderMetadata metadata, ItemEmbeddingTable items, OnnxSasRecEncoderOptions options)
     {
@@ -431,7 +442,7 @@ public sealed class OnnxSasRecEncoder : ISequentialEncoder, IDisposable
         int before = Interlocked.Or(ref _state, DisposedBit);
         if (before == 0)
         {
-            _session.Dispose();
+            ReleaseNative();
         }
     }
 
@@ -512,6 +523,7 @@ public sealed class OnnxSasRecEncoder : ISequentialEncoder, IDisposable
 
     private static SessionOptions CreateSessionOptions(OnnxSasRecEncoderOptions options)
     {
+        DisableOnnxRuntimeTelemetry();
         var so = new SessionOptions();
         try
         {
@@ -527,6 +539,47 @@ public sealed class OnnxSasRecEncoder : ISequentialEncoder, IDisposable
             throw;
         }
     }
+
+    /// <summary>
+    /// Turns ONNX Runtime's telemetry off for the process, once, before the first session is created. The Linux
+    /// build of ONNX Runtime 1.31 embeds a 1DS telemetry client (<c>telemetry_1ds.cc</c>, libcurl, a SQLite
+    /// event cache) that uploads to <c>mobile.events.data.microsoft.com</c> from a background thread. Every
+    /// upload attempt starts three short-lived threads (one HTTP operation and two resolver threads), each with
+    /// its own glibc malloc arena and thread stack, so a serving process grows its private memory in steps at
+    /// irregular times (docs/reliability.md, "Memory stays flat"); it is also network traffic a recommender
+    /// library should not cause on its users' behalf. <see cref="OrtEnv.DisableTelemetryEvents"/> alone does not
+    /// stop the uploads (the events queued when the environment was created keep being retried); the client is
+    /// only left out when <c>ORT_DISABLE_TELEMETRY</c> is in the native environment when ONNX Runtime starts, so
+    /// it is set here (unless the host already set it) before the first ONNX Runtime call. .NET's
+    /// <see cref="Environment.SetEnvironmentVariable(string, string)"/> does not reach the native environment
+    /// on Unix, hence <c>setenv</c>. If ONNX Runtime was started earlier by other code, only
+    /// <see cref="OrtEnv.DisableTelemetryEvents"/> applies.
+    /// </summary>
+    private static void DisableOnnxRuntimeTelemetry()
+    {
+        if (Interlocked.Exchange(ref s_telemetryDisabled, 1) != 0)
+        {
+            return;
+        }
+
+        if (OperatingSystem.IsLinux())
+        {
+            try
+            {
+                _ = NativeSetEnv(DisableTelemetryVariable, "1", overwrite: 0);
+            }
+            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+            {
+                // Not glibc (e.g. musl): nothing to set; DisableTelemetryEvents below still applies.
+            }
+        }
+
+        OrtEnv.Instance().DisableTelemetryEvents();
+    }
+
+    [DllImport("libc.so.6", EntryPoint = "setenv", BestFitMapping = false, ThrowOnUnmappableChar = true)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    private static extern int NativeSetEnv([MarshalAs(UnmanagedType.LPUTF8Str)] string name, [MarshalAs(UnmanagedType.LPUTF8Str)] string value, int overwrite);
 
     /// <summary>Requests only <c>item_embeddings</c>, with one all-padding row as the (required) input.</summary>
     private static ItemEmbeddingTable FetchItemTable(InferenceSession session, OnnxSasRecEncoderMetadata metadata, string source)
@@ -562,6 +615,12 @@ public sealed class OnnxSasRecEncoder : ISequentialEncoder, IDisposable
     /// <summary>Runs <paramref name="rows"/> rows of <paramref name="ids"/>; ONNX Runtime writes into <paramref name="output"/>.</summary>
     private void Run(long[] ids, float[] output, int rows, CancellationToken cancellationToken)
     {
+        if (rows == 1)
+        {
+            RunRow(ids, output, cancellationToken);
+            return;
+        }
+
         long[] inputShape = rows == 1 ? _singleInputShape : [rows, _length];
         long[] outputShape = rows == 1 ? _singleOutputShape : [rows, _dimension];
         using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, ids.AsMemory(0, rows * _length), inputShape);
@@ -577,6 +636,147 @@ public sealed class OnnxSasRecEncoder : ISequentialEncoder, IDisposable
         catch (OnnxRuntimeException) when (cancellationToken.IsCancellationRequested)
         {
             throw new OperationCanceledException(cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Runs one row through a pooled <see cref="RowRunContext"/>: no managed allocation and no native
+    /// object created or released per call (the per-call <see cref="RunOptions"/> and <see cref="OrtValue"/>s of
+    /// <see cref="Run"/> cost about 540 B of managed garbage per call and churn glibc's heap).
+    /// </summary>
+    private void RunRow(long[] ids, float[] output, CancellationToken cancellationToken)
+    {
+        RowRunContext context = RentRowContext();
+        bool reuse = false;
+        try
+        {
+            ids.AsSpan(0, _length).CopyTo(context.Ids);
+            using (var registration = cancellationToken.CanBeCanceled
+                ? cancellationToken.UnsafeRegister(static state => ((RunOptions)state!).Terminate = true, context.RunOptions)
+                : default)
+            {
+                try
+                {
+                    _session.RunWithBinding(context.RunOptions, context.Binding);
+                }
+                catch (OnnxRuntimeException) when (cancellationToken.IsCancellationRequested)
+                {
+                    throw new OperationCanceledException(cancellationToken);
+                }
+            }
+
+            context.Output.AsSpan().CopyTo(output);
+
+            // The registration is disposed: if the token is still not cancelled, the callback never ran and never
+            // will, so Terminate is unset and the run options can serve the next call.
+            reuse = !cancellationToken.IsCancellationRequested;
+        }
+        finally
+        {
+            ReturnRowContext(context, reuse);
+        }
+    }
+
+    private RowRunContext RentRowContext()
+    {
+        RowRunContext?[] slots = _rowContexts;
+        for (int i = 0; i < slots.Length; i++)
+        {
+            if (Volatile.Read(ref slots[i]) is not null && Interlocked.Exchange(ref slots[i], null) is { } context)
+            {
+                return context;
+            }
+        }
+
+        return new RowRunContext(_session, _length, _dimension);
+    }
+
+    /// <summary>Puts a context back in a free slot; disposes it when it must not be reused or every slot is taken.</summary>
+    private void ReturnRowContext(RowRunContext context, bool reuse)
+    {
+        if (reuse)
+        {
+            RowRunContext?[] slots = _rowContexts;
+            for (int i = 0; i < slots.Length; i++)
+            {
+                if (Interlocked.CompareExchange(ref slots[i], context, null) is null)
+                {
+                    return;
+                }
+            }
+        }
+
+        context.Dispose();
+    }
+
+    /// <summary>Releases the pooled run contexts, then the session (no call is in flight any more).</summary>
+    private void ReleaseNative()
+    {
+        for (int i = 0; i < _rowContexts.Length; i++)
+        {
+            Interlocked.Exchange(ref _rowContexts[i], null)?.Dispose();
+        }
+
+        _session.Dispose();
+    }
+
+    /// <summary>
+    /// Everything one single-row run needs, created once and reused: the input and output tensors over pinned
+    /// arrays (on the pinned object heap), an <see cref="OrtIoBinding"/> that binds them to the model's
+    /// <c>item_ids</c> and <c>user_embedding</c>, and the <see cref="RunOptions"/>. A context is used by one call at a
+    /// time (rented from the encoder's pool); its run options are discarded once a cancellation may have set
+    /// <see cref="RunOptions.Terminate"/>.
+    /// </summary>
+    private sealed class RowRunContext : IDisposable
+    {
+        private readonly OrtValue _input;
+        private readonly OrtValue _user;
+
+        public RowRunContext(InferenceSession session, int length, int dimension)
+        {
+            Ids = GC.AllocateArray<long>(length, pinned: true);
+            Output = GC.AllocateArray<float>(dimension, pinned: true);
+            var created = new List<IDisposable>(4);
+            try
+            {
+                _input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, Ids.AsMemory(), [1, length]);
+                created.Add(_input);
+                _user = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, Output.AsMemory(), [1, dimension]);
+                created.Add(_user);
+                RunOptions = new RunOptions();
+                created.Add(RunOptions);
+                Binding = session.CreateIoBinding();
+                created.Add(Binding);
+                Binding.BindInput(OnnxSasRecContract.InputName, _input);
+                Binding.BindOutput(OnnxSasRecContract.UserOutputName, _user);
+            }
+            catch
+            {
+                for (int i = created.Count - 1; i >= 0; i--)
+                {
+                    created[i].Dispose();
+                }
+
+                throw;
+            }
+        }
+
+        /// <summary>The input row (L ids), read by ONNX Runtime in place.</summary>
+        public long[] Ids { get; }
+
+        /// <summary>The user embedding (d values), written by ONNX Runtime in place.</summary>
+        public float[] Output { get; }
+
+        public RunOptions RunOptions { get; }
+
+        public OrtIoBinding Binding { get; }
+
+        public void Dispose()
+        {
+            Binding.Dispose();
+            RunOptions.Dispose();
+            _user.Dispose();
+            _input.Dispose();
         }
     }
 
@@ -630,7 +830,7 @@ public sealed class OnnxSasRecEncoder : ISequentialEncoder, IDisposable
     {
         if (Interlocked.Decrement(ref _state) == DisposedBit)
         {
-            _session.Dispose();
+            ReleaseNative();
         }
     }
 

@@ -71,6 +71,27 @@ public class OnnxSasRecEncoderLoadTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Steady_state_onnx_encode_allocates_nothing()
+    {
+        using var encoder = OnnxSasRecEncoder.Load(OnnxSasRecEncoderBadInputTests.TinyPath);
+        var histories = Enumerable.Range(0, 64).Select(i => Enumerable.Range(1, i % 30).Select(k => ((k * 13) + i) % encoder.ItemCount + 1).ToArray()).ToArray();
+        var user = new float[encoder.Dimension];
+        for (int i = 0; i < 5_000; i++)
+        {
+            encoder.Encode(histories[i & 63], user);
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 2_000; i++)
+        {
+            encoder.Encode(histories[i & 63], user);
+        }
+
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        allocated.Should().Be(0, "a single-row Encode reuses a pooled run context (RunOptions, IoBinding, tensors over pinned arrays)");
+    }
+
+    [Fact]
     public void Memory_stays_flat_over_many_onnx_encode_calls()
     {
         using var encoder = OnnxSasRecEncoder.Load(OnnxSasRecEncoderBadInputTests.TinyPath);
@@ -108,8 +129,10 @@ public class OnnxSasRecEncoderLoadTests(ITestOutputHelper output)
         long privateAfter = OnnxSasRecEncoderBadInputTests.Settle();
         output.WriteLine($"{calls} calls in {watch.Elapsed.TotalSeconds:F1} s; managed {managedBefore >> 10} → {managedAfter >> 10} KB; private {privateBefore >> 20} → {privateAfter >> 20} MB");
 
-        // 5 % of the starting figure, plus 256 KB of slack for the managed heap's own bookkeeping at this small size.
+        // Managed: 5 % of the starting figure, plus 256 KB of slack for the heap's own bookkeeping at this small size.
+        // Private: 3 % (about 6 MB of a 200 MB test host). With ONNX Runtime's telemetry off and no per-call garbage,
+        // the window measures 201 → 201 MB; what is left is one-off steps of the tiered JIT (docs/reliability.md).
         managedAfter.Should().BeLessThan(managedBefore + (managedBefore / 20) + (256 << 10));
-        privateAfter.Should().BeLessThan(privateBefore + (privateBefore / 20));
+        privateAfter.Should().BeLessThan(privateBefore + (privateBefore * 3 / 100));
     }
 }
