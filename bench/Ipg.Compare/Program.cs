@@ -214,11 +214,16 @@ internal static class Bench
             var slates = new int[users];
             var shown = new int[users];
             var clicked = new bool[users];
-            // Warm-up (as the Python side): encode and score the first 512 users once, untimed.
+            // Warm-up (as the Python side), untimed: encode the first 512 users, then score all users once with
+            // those encodings repeated (the JIT's tiering needs more than a few hundred users to reach steady state).
             int few = Math.Min(512, users);
-            var warm = win.AsSpan(0, few).ToArray();
-            encoder.EncodeBatch(warm, embeddings);
-            policy.Recommend(new PolicyContext(encoder, target, warm, embeddings.AsMemory(0, few * d), new ExclusionMask(few, n), 1, 0), slates.AsMemory(0, few));
+            encoder.EncodeBatch(win.AsSpan(0, few).ToArray(), embeddings);
+            for (int u = few; u < users; u++)
+            {
+                embeddings.AsSpan((u % few) * d, d).CopyTo(embeddings.AsSpan(u * d, d));
+            }
+
+            policy.Recommend(new PolicyContext(encoder, target, win, embeddings, new ExclusionMask(users, n), 1, 0), slates);
             for (int round = 0; round < opt.Reps; round++)
             {
                 long t0 = Stopwatch.GetTimestamp();

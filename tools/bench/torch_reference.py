@@ -419,9 +419,10 @@ def main(argv=None):
         seqs = [list(s) for s in seqs0]
         mask = torch.zeros((sim.n_users, N), dtype=torch.bool)
         rng = np.random.default_rng(a.seed)
-        # warm-up (as the C# side): encode and score the first 512 users once, untimed
+        # warm-up (as the C# side), untimed: encode the first 512 users, score all users with those encodings repeated
         warm = encode_all(model, seqs[:a.batch_size], a.batch_size)
-        recommend_all(warm, table, target_vec, target_dots, mask[:a.batch_size].clone(), a.batch_size)
+        warm = warm.repeat((sim.n_users + warm.shape[0] - 1) // warm.shape[0], 1)[:sim.n_users]
+        recommend_all(warm, table, target_vec, target_dots, mask.clone(), a.batch_size)
         for rnd in range(a.reps):
             t0 = time.perf_counter()
             emb = encode_all(model, seqs, a.batch_size)
