@@ -25,13 +25,15 @@ using Ipg.Simulation.Metrics;
 //                   rounds: the library's own loop, which re-encodes only the users who clicked and records the
 //                   metrics; reported as ms per round (second run: the shared round-0 encodings are cached)
 //
-// Threads: --threads T sets ONNX Runtime's intra-op threads to T and caps the .NET thread pool (which runs the
+// Threads: --threads T sets ONNX Runtime's intra-op threads to T (unless --intra-op says otherwise) and caps the .NET thread pool (which runs the
 // per-user scoring loop) at T workers; the work runs on a pool thread so that the main thread stays idle. For the cap
 // to hold below the core count, start the process with DOTNET_PROCESSOR_COUNT=T (compare.sh does).
 //
 //   dotnet bench/Ipg.Compare/bin/Release/net10.0/Ipg.Compare.dll --state STATE --log LOG [--target ID] [--threads T]
 //       [--reps R] [--requests N] [--workloads single,batch,round[,runner]] [--chunk C] [--batch-parallelism P]
-//       [--kernel ort] [--model PATH] [--dump DIR] [--runner-rounds 20]
+//       [--kernel ort] [--model PATH] [--dump DIR] [--runner-rounds 20] [--intra-op N] [--label csharp]
+// --batch-parallelism P with --intra-op 1 is the library's recommended way to use P cores for large offline batches
+// (OnnxSasRecEncoderOptions.BatchParallelism); --label names the "side" of the JSON lines (e.g. csharp-bp2).
 var opt = Options.Parse(args);
 if (opt is null)
 {
@@ -67,7 +69,9 @@ internal sealed record Options(
     int BatchParallelism,
     string Kernel,
     string? Dump,
-    int RunnerRounds)
+    int RunnerRounds,
+    int IntraOp,
+    string Label)
 {
     public static Options? Parse(string[] args)
     {
@@ -87,7 +91,7 @@ internal sealed record Options(
         int Int(string name, int fallback) => int.Parse(Get(name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
         if (!map.ContainsKey("state") || !map.ContainsKey("log"))
         {
-            Console.Error.WriteLine("usage: Ipg.Compare --state STATE --log LOG [--target ID] [--threads T] [--reps R] [--requests N] [--workloads single,batch,round,runner] [--chunk C] [--batch-parallelism P] [--kernel ort] [--model PATH] [--dump DIR] [--runner-rounds N]");
+            Console.Error.WriteLine("usage: Ipg.Compare --state STATE --log LOG [--target ID] [--threads T] [--reps R] [--requests N] [--workloads single,batch,round,runner] [--chunk C] [--batch-parallelism P] [--kernel ort] [--model PATH] [--dump DIR] [--runner-rounds N] [--intra-op N] [--label NAME]");
             return null;
         }
 
@@ -104,7 +108,9 @@ internal sealed record Options(
             Int("batch-parallelism", 1),
             Get("kernel", "ort"),
             map.GetValueOrDefault("dump"),
-            Int("runner-rounds", 20));
+            Int("runner-rounds", 20),
+            Int("intra-op", Int("threads", 1)),
+            Get("label", "csharp"));
     }
 }
 
@@ -114,7 +120,7 @@ internal static class Bench
     {
         var encoderOptions = OnnxSasRecEncoderOptions.Default with
         {
-            IntraOpThreads = opt.Threads,
+            IntraOpThreads = opt.IntraOp,
             MaxBatchSize = opt.Chunk,
             BatchParallelism = opt.BatchParallelism,
         };
@@ -148,9 +154,10 @@ internal static class Bench
 
         Emit(new()
         {
-            ["side"] = "csharp",
+            ["side"] = opt.Label,
             ["kind"] = "info",
             ["threads"] = opt.Threads,
+            ["intra_op_threads"] = opt.IntraOp,
             ["dotnet"] = RuntimeInformation.FrameworkDescription,
             ["processor_count"] = Environment.ProcessorCount,
             ["target"] = targetId,
@@ -348,7 +355,7 @@ internal static class Bench
     {
         var row = new Dictionary<string, object>
         {
-            ["side"] = "csharp",
+            ["side"] = opt.Label,
             ["workload"] = workload,
             ["threads"] = opt.Threads,
             ["rep"] = rep,

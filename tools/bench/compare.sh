@@ -9,7 +9,8 @@
 # one process; guidance rounds 1..REPS), REQUESTS (single requests per repetition), RUNNER_ROUNDS (rounds of the
 # C#-only GuidanceRunner measurement, 0 = skip), PY (the interpreter with torch), OUT (work folder, gitignored),
 # CHUNK (C# encoder chunk size, default the library's 32), BATCH (PyTorch batch size, default 512), KERNEL (C# encoder
-# kernel, default ort). Everything goes to $OUT/results.jsonl; the table is printed at the end (and to $OUT/summary.txt).
+# kernel, default ort), CS_PARALLEL (1 = for T > 1 also run C# the way the library recommends for large offline batches:
+# ONNX Runtime intra-op 1 and BatchParallelism T, reported as "csharp-bp"; 0 = skip). Everything goes to $OUT/results.jsonl; the table is printed at the end (and to $OUT/summary.txt).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
@@ -23,6 +24,7 @@ OUT="${OUT:-$ROOT/out/bench}"
 CHUNK="${CHUNK:-32}"
 BATCH="${BATCH:-512}"
 KERNEL="${KERNEL:-ort}"
+CS_PARALLEL="${CS_PARALLEL:-1}"
 mkdir -p "$OUT"
 STATE="$OUT/paper-state.bin"
 LOG="$OUT/paper-log.txt"
@@ -69,10 +71,14 @@ for run in $(seq 1 "$RUNS"); do
     record_load "run $run threads $t"
     # alternate which side goes first, so a load trend does not always favour the same side
     if (( run % 2 == 1 )); then order="cs py"; else order="py cs"; fi
+    if (( CS_PARALLEL && t > 1 )); then order="$order csbp"; fi
     for side in $order; do
       echo "== run $run/$RUNS, threads $t, $side (load $(cut -d' ' -f1 /proc/loadavg))" >&2
       if [[ "$side" == cs ]]; then
         run_cs "$t" --target "$TARGET" --reps "$REPS" --requests "$REQUESTS" >> "$RESULTS"
+      elif [[ "$side" == csbp ]]; then
+        run_cs "$t" --target "$TARGET" --reps "$REPS" --requests "$REQUESTS" --intra-op 1 --batch-parallelism "$t" \
+          --label csharp-bp >> "$RESULTS"
       else
         run_py "$t" --target "$TARGET" --reps "$REPS" --requests "$REQUESTS" >> "$RESULTS"
       fi
@@ -88,58 +94,4 @@ if (( RUNNER_ROUNDS > 0 )); then
 fi
 record_load "end"
 
-"$PY" - "$RESULTS" "$(machine)" <<'EOF' | tee "$OUT/summary.txt"
-import json, statistics, sys
-from collections import defaultdict
-rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip().startswith("{")]
-print(sys.argv[2])
-info = {(r["side"], r["threads"]): r for r in rows if r.get("kind") == "info"}
-cs = next((r for r in rows if r.get("side") == "csharp" and r.get("kind") == "info"), {})
-py = next((r for r in rows if r.get("side") == "pytorch" and r.get("kind") == "info"), {})
-print(f"C#: {cs.get('dotnet')}, ONNX Runtime encoder kernel {cs.get('kernel')}, chunk {cs.get('chunk')}; "
-      f"PyTorch: torch {py.get('torch')}, numpy {py.get('numpy')}, python {py.get('python')}, batch {py.get('batch_size')}")
-print(f"target item {cs.get('target')}, {cs.get('users')} users x {cs.get('items')} items")
-loads = [r["load1"] for r in rows if r.get("kind") == "load"]
-if loads:
-    print(f"1-min load average during the runs: min {min(loads):.2f}, median {statistics.median(loads):.2f}, max {max(loads):.2f} (2 cores)")
-for r in rows:
-    if r.get("kind") == "check":
-        print(f"equality check round {r['round']}: encodings max |diff| {r['encode_max_abs_diff']:.2g}, "
-              f"recommendations equal {r['recommendations_equal']}/{r['users']}, simulator state after the step: "
-              f"user embeddings max |diff| {r['state_after_user_emb_max_abs_diff']:.2g}, bias/windows/boredom equal "
-              f"{r['bias_equal'] and r['windows_equal'] and r['boredom_equal']}")
-vals = defaultdict(list)
-for r in rows:
-    if "workload" in r:
-        vals[(r["workload"], r["threads"], r["side"])].append(r["ms"])
-order = ["single_request", "batch_encode", "guidance_round", "round_encode", "round_score", "round_simulate"]
-threads = sorted({k[1] for k in vals})
-print()
-print(f"| workload | threads | C# median | PyTorch median | PyTorch / C# | n (C#, PyTorch) |")
-print(f"|---|---|---|---|---|---|")
-med = {}
-for w in order:
-    for t in threads:
-        c, p = vals.get((w, t, "csharp"), []), vals.get((w, t, "pytorch"), [])
-        if not c and not p:
-            continue
-        mc = statistics.median(c) if c else float("nan")
-        mp = statistics.median(p) if p else float("nan")
-        med[(w, t, "csharp")], med[(w, t, "pytorch")] = mc, mp
-        unit = "ms"
-        fmt = (lambda v: f"{v:.2f} ms") if w == "single_request" else (lambda v: f"{v / 1000:.2f} s")
-        print(f"| {w} | {t} | {fmt(mc)} | {fmt(mp)} | {mp / mc:.2f}x | {len(c)}, {len(p)} |")
-print()
-print("extrapolation, paper protocol 50 targets x 20 rounds = 1,000 rounds:")
-for t in threads:
-    mc, mp = med.get(("guidance_round", t, "csharp")), med.get(("guidance_round", t, "pytorch"))
-    if mc and mp:
-        print(f"  threads {t}: research-style round (all users re-encoded every round): "
-              f"C# {1000 * mc / 3.6e6:.2f} h, PyTorch {1000 * mp / 3.6e6:.2f} h")
-    rr = vals.get(("runner_round", t, "csharp"))
-    be = med.get(("batch_encode", t, "csharp"))
-    if rr:
-        extra = f" + one initial encoding ({be / 1000:.1f} s)" if be else ""
-        print(f"  threads {t}: C# GuidanceRunner (re-encodes only users who clicked; metrics included): "
-              f"{statistics.median(rr):.0f} ms/round -> {1000 * statistics.median(rr) / 3.6e6:.2f} h{extra}")
-EOF
+"$PY" "$ROOT/tools/bench/summarize.py" "$RESULTS" "$(machine)" | tee "$OUT/summary.txt"
