@@ -31,7 +31,7 @@ using Ipg.Simulation.Metrics;
 //
 //   dotnet bench/Ipg.Compare/bin/Release/net10.0/Ipg.Compare.dll --state STATE --log LOG [--target ID] [--threads T]
 //       [--reps R] [--requests N] [--workloads single,batch,round[,runner]] [--chunk C] [--batch-parallelism P]
-//       [--kernel ort] [--model PATH] [--dump DIR] [--runner-rounds 20] [--intra-op N] [--label csharp]
+//       [--kernel ort|managed] [--model PATH] [--dump DIR] [--runner-rounds 20] [--intra-op N] [--label csharp]
 // --batch-parallelism P with --intra-op 1 is the library's recommended way to use P cores for large offline batches
 // (OnnxSasRecEncoderOptions.BatchParallelism); --label names the "side" of the JSON lines (e.g. csharp-bp2).
 var opt = Options.Parse(args);
@@ -91,7 +91,7 @@ internal sealed record Options(
         int Int(string name, int fallback) => int.Parse(Get(name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
         if (!map.ContainsKey("state") || !map.ContainsKey("log"))
         {
-            Console.Error.WriteLine("usage: Ipg.Compare --state STATE --log LOG [--target ID] [--threads T] [--reps R] [--requests N] [--workloads single,batch,round,runner] [--chunk C] [--batch-parallelism P] [--kernel ort] [--model PATH] [--dump DIR] [--runner-rounds N] [--intra-op N] [--label NAME]");
+            Console.Error.WriteLine("usage: Ipg.Compare --state STATE --log LOG [--target ID] [--threads T] [--reps R] [--requests N] [--workloads single,batch,round,runner] [--chunk C] [--batch-parallelism P] [--kernel ort|managed] [--model PATH] [--dump DIR] [--runner-rounds N] [--intra-op N] [--label NAME]");
             return null;
         }
 
@@ -125,12 +125,17 @@ internal static class Bench
             BatchParallelism = opt.BatchParallelism,
         };
 
-        // The encoder's compute kernel. When OnnxSasRecEncoderOptions gains a Kernel option (SasRecKernel.Managed, being
-        // added separately), select it here: `encoderOptions = encoderOptions with { Kernel = SasRecKernel.Managed };`
-        if (opt.Kernel != "ort")
+        // The encoder's forward pass: ONNX Runtime ("ort") or the managed SASRec kernel ("managed").
+        switch (opt.Kernel)
         {
-            Console.Error.WriteLine($"Ipg.Compare: --kernel {opt.Kernel} is not available in this build (only 'ort').");
-            return 2;
+            case "ort":
+                break;
+            case "managed":
+                encoderOptions = encoderOptions with { Kernel = SasRecKernel.Managed };
+                break;
+            default:
+                Console.Error.WriteLine($"Ipg.Compare: --kernel must be 'ort' or 'managed', got '{opt.Kernel}'.");
+                return 2;
         }
 
         using var encoder = opt.Model is null ? SasRecDefaultModel.Load(encoderOptions) : OnnxSasRecEncoder.Load(opt.Model, encoderOptions);
