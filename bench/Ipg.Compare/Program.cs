@@ -185,6 +185,7 @@ internal static class Bench
             // A full-length history: the last L clicks of the log (torch_reference.py uses the same).
             var history = log.Skip(Math.Max(0, log.Count - length)).Select(x => x.Item + 1).ToArray();
             var times = new double[opt.Requests];
+            WarmUp(() => reranker.Recommend(history, target, 10));
             for (int rep = 0; rep <= opt.Reps; rep++)
             {
                 RankedItem[] top = [];
@@ -206,7 +207,8 @@ internal static class Bench
         if (opt.Workloads.Contains("batch"))
         {
             var embeddings = new float[users * d];
-            encoder.EncodeBatch(windows.AsSpan(0, Math.Min(512, users)).ToArray(), embeddings); // warm-up: 512 users, untimed
+            var warmBatch = windows.AsSpan(0, Math.Min(512, users)).ToArray();
+            WarmUp(() => encoder.EncodeBatch(warmBatch, embeddings)); // untimed
             for (int rep = 1; rep <= opt.Reps; rep++)
             {
                 long t0 = Stopwatch.GetTimestamp();
@@ -226,8 +228,8 @@ internal static class Bench
             var slates = new int[users];
             var shown = new int[users];
             var clicked = new bool[users];
-            // Warm-up (as the Python side), untimed: encode the first 512 users, then score all users once with
-            // those encodings repeated (the JIT's tiering needs more than a few hundred users to reach steady state).
+            // Warm-up (as the Python side), untimed: encode the first 512 users, then score all users with those
+            // encodings repeated, for at least WarmUp's five seconds.
             int few = Math.Min(512, users);
             encoder.EncodeBatch(win.AsSpan(0, few).ToArray(), embeddings);
             for (int u = few; u < users; u++)
@@ -235,7 +237,8 @@ internal static class Bench
                 embeddings.AsSpan((u % few) * d, d).CopyTo(embeddings.AsSpan(u * d, d));
             }
 
-            policy.Recommend(new PolicyContext(encoder, target, win, embeddings, new ExclusionMask(users, n), 1, 0), slates);
+            var warmContext = new PolicyContext(encoder, target, win, embeddings, new ExclusionMask(users, n), 1, 0);
+            WarmUp(() => policy.Recommend(warmContext, slates));
             for (int round = 0; round < opt.Reps; round++)
             {
                 long t0 = Stopwatch.GetTimestamp();
@@ -345,6 +348,23 @@ internal static class Bench
 
     private static ReadOnlyMemory<int> Window(int[] sequence, int maxLength) =>
         sequence.Length > maxLength ? sequence.AsMemory(sequence.Length - maxLength) : sequence.AsMemory();
+
+    /// <summary>
+    /// Runs <paramref name="work"/> untimed, at least once and for at least five seconds, so that measurements start in
+    /// steady state: .NET's tiered JIT promotes hot methods to optimised code only after a call-counting delay, which is
+    /// much longer when the process sees one processor (DOTNET_PROCESSOR_COUNT=1, as compare.sh sets for one thread).
+    /// Seen here at one processor: after 200 warm-up requests, and still after 2 s, requests took 1.9–2.3 ms instead of
+    /// 0.24 ms; after about 4 s they were at 0.24 ms.
+    /// </summary>
+    private static void WarmUp(Action work)
+    {
+        var clock = Stopwatch.StartNew();
+        do
+        {
+            work();
+        }
+        while (clock.Elapsed < TimeSpan.FromSeconds(5));
+    }
 
     private static double Ms(long from, long to) => Stopwatch.GetElapsedTime(from, to).TotalMilliseconds;
 
