@@ -404,10 +404,7 @@ public sealed class IpgReranker
         {
             // Positive guidance first by r (r ≥ 0 there); the rest by p̂ alone, mapped to [−2, −1] so it
             // always ranks below the positive tier.
-            for (int k = 0; k < n; k++)
-            {
-                keys[k] = g[k] > 0f ? r[k] : p[k] - 2f;
-            }
+            Scoring.AccuracyFallbackKeys(p, g, r, keys);
         }
 
         var order = scratch.Order[..destination.Length];

@@ -1,4 +1,6 @@
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Ipg;
 
@@ -17,6 +19,35 @@ internal static class Scoring
         for (int p = 0; p < ids.Length; p++)
         {
             destination[p] = TensorPrimitives.Dot(user, items.RowUnchecked(ids[p]));
+        }
+    }
+
+    /// <summary>
+    /// <c>keys[k] = g[k] &gt; 0 ? r[k] : p[k] − 2</c> (the accuracy fallback's ranking key), branch-free: with
+    /// guidance signs mixed at random, a branch per item mispredicts about half the time.
+    /// </summary>
+    public static void AccuracyFallbackKeys(ReadOnlySpan<float> p, ReadOnlySpan<float> g, ReadOnlySpan<float> r, Span<float> keys)
+    {
+        int n = keys.Length;
+        int k = 0;
+        if (Vector256.IsHardwareAccelerated && n >= Vector256<float>.Count)
+        {
+            ref float p0 = ref MemoryMarshal.GetReference(p);
+            ref float g0 = ref MemoryMarshal.GetReference(g);
+            ref float r0 = ref MemoryMarshal.GetReference(r);
+            ref float k0 = ref MemoryMarshal.GetReference(keys);
+            var two = Vector256.Create(2f);
+            for (; k <= n - Vector256<float>.Count; k += Vector256<float>.Count)
+            {
+                var positive = Vector256.GreaterThan(Vector256.LoadUnsafe(ref g0, (nuint)k), Vector256<float>.Zero);
+                var fallback = Vector256.LoadUnsafe(ref p0, (nuint)k) - two;
+                Vector256.ConditionalSelect(positive, Vector256.LoadUnsafe(ref r0, (nuint)k), fallback).StoreUnsafe(ref k0, (nuint)k);
+            }
+        }
+
+        for (; k < n; k++)
+        {
+            keys[k] = g[k] > 0f ? r[k] : p[k] - 2f;
         }
     }
 

@@ -1,3 +1,7 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
 namespace Ipg;
 
 /// <summary>
@@ -24,7 +28,10 @@ internal static class TopKSelector
         bool identity = ids.IsEmpty;
         bool checkExcluded = !excluded.IsEmpty;
         int count = 0;
-        for (int pos = 0; pos < keys.Length; pos++)
+        int pos = 0;
+
+        // Fill the heap with the first k entries that count.
+        for (; pos < keys.Length && count < k; pos++)
         {
             float key = keys[pos];
             if (float.IsNaN(key))
@@ -38,21 +45,37 @@ internal static class TopKSelector
                 continue;
             }
 
-            if (count < k)
+            order[count] = pos;
+            SiftUp(order, count, keys, ids);
+            count++;
+        }
+
+        if (count == k)
+        {
+            // The heap is full: an entry can only enter with a key ≥ the worst kept key (the threshold). Blocks
+            // of eight keys all below it (or NaN) are skipped with one vector compare; the others are offered one
+            // by one, exactly as the scalar loop would, so the result does not depend on the vector path.
+            float threshold = keys[order[0]];
+            if (Vector256.IsHardwareAccelerated)
             {
-                order[count] = pos;
-                SiftUp(order, count, keys, ids);
-                count++;
-            }
-            else
-            {
-                int root = order[0];
-                float rootKey = keys[root];
-                if (key > rootKey || (key == rootKey && id < IdOf(ids, root)))
+                ref float first = ref MemoryMarshal.GetReference(keys);
+                for (; pos <= keys.Length - Vector256<float>.Count; pos += Vector256<float>.Count)
                 {
-                    order[0] = pos;
-                    SiftDown(order, 0, count, keys, ids);
+                    if (!Vector256.GreaterThanOrEqualAny(Vector256.LoadUnsafe(ref first, (nuint)pos), Vector256.Create(threshold)))
+                    {
+                        continue;
+                    }
+
+                    for (int q = pos; q < pos + Vector256<float>.Count; q++)
+                    {
+                        threshold = Offer(q, keys, ids, identity, excluded, checkExcluded, order, count, threshold);
+                    }
                 }
+            }
+
+            for (; pos < keys.Length; pos++)
+            {
+                threshold = Offer(pos, keys, ids, identity, excluded, checkExcluded, order, count, threshold);
             }
         }
 
@@ -65,6 +88,32 @@ internal static class TopKSelector
         }
 
         return count;
+    }
+
+    /// <summary>Offers position <paramref name="pos"/> to the full heap; returns the (possibly new) threshold.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Offer(int pos, ReadOnlySpan<float> keys, ReadOnlySpan<int> ids, bool identity, ReadOnlySpan<ulong> excluded, bool checkExcluded, Span<int> order, int count, float threshold)
+    {
+        float key = keys[pos];
+        if (!(key >= threshold))
+        {
+            return threshold; // below the worst kept key, or NaN
+        }
+
+        int id = identity ? pos + 1 : ids[pos];
+        if (checkExcluded && (excluded[id >> 6] & (1UL << (id & 63))) != 0)
+        {
+            return threshold;
+        }
+
+        if (key > threshold || id < IdOf(ids, order[0]))
+        {
+            order[0] = pos;
+            SiftDown(order, 0, count, keys, ids);
+            return keys[order[0]];
+        }
+
+        return threshold;
     }
 
     private static int IdOf(ReadOnlySpan<int> ids, int pos) => ids.IsEmpty ? pos + 1 : ids[pos];
