@@ -36,7 +36,7 @@ public class CatalogueScoringTests
         int written = reranker.RerankCatalogue(user, reranker.PrepareTarget(1), ranked);
 
         written.Should().Be(n);
-        ranked.Select(r => r.ItemId).Should().BeEquivalentTo(Enumerable.Range(1, n), "every item is scored exactly once");
+        ranked.Select(r => r.ItemId).Order().Should().Equal(Enumerable.Range(1, n), "every item is scored exactly once");
         var userD = user.Select(x => (double)x).ToArray();
         foreach (var r in ranked)
         {
