@@ -1,3 +1,4 @@
+using Ipg.Encoders;
 using Ipg.Simulation;
 
 namespace Ipg.Simulation.Tests;
@@ -22,4 +23,16 @@ internal static class TestPresets
     }
 
     public static int[] Repeat(int users, int item) => Enumerable.Repeat(item, users).ToArray();
+
+    /// <summary>An in-memory encoder over the simulator's true item embeddings (ids 1..N), max history 10.</summary>
+    public static InMemoryEncoder TrueItemEncoder(TopicSimulator world)
+    {
+        var rows = new float[world.ItemCount * world.Dimension];
+        for (var k = 0; k < rows.Length; k++)
+        {
+            rows[k] = (float)world.ItemEmbeddings[k];
+        }
+
+        return new InMemoryEncoder(ItemEmbeddingTable.FromItemRows(world.ItemCount, world.Dimension, rows), maxHistoryLength: 10);
+    }
 }

@@ -10,13 +10,7 @@ internal sealed class GuidanceTestWorld
     {
         Start = new TopicSimulator(SimulatorOptions.Paper with { Users = users, Items = items, Seed = seed });
         Log = new LogCollector(LogCollectionOptions.Paper with { Rounds = rounds, Seed = seed }).Collect(Start).Interactions;
-        var rows = new float[items * Start.Dimension];
-        for (var k = 0; k < rows.Length; k++)
-        {
-            rows[k] = (float)Start.ItemEmbeddings[k];
-        }
-
-        Encoder = new InMemoryEncoder(ItemEmbeddingTable.FromItemRows(items, Start.Dimension, rows), maxHistoryLength: 10);
+        Encoder = TestPresets.TrueItemEncoder(Start);
     }
 
     public TopicSimulator Start { get; }

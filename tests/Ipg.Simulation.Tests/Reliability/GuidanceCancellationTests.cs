@@ -35,22 +35,11 @@ public class GuidanceCancellationTests(ITestOutputHelper output)
         latency.Should().BeLessThan(Bound, what);
     }
 
-    private static InMemoryEncoder TrueItemEncoder(TopicSimulator world)
-    {
-        var rows = new float[world.ItemCount * world.Dimension];
-        for (var k = 0; k < rows.Length; k++)
-        {
-            rows[k] = (float)world.ItemEmbeddings[k];
-        }
-
-        return new InMemoryEncoder(ItemEmbeddingTable.FromItemRows(world.ItemCount, world.Dimension, rows), maxHistoryLength: 10);
-    }
-
     [Fact]
     public void Experiment_and_reproduction_runs_stop_promptly_and_the_runner_gives_the_same_metrics_afterwards()
     {
         var world = PaperReproduction.CollectWorld(Options);
-        var encoder = TrueItemEncoder(world.EndState);
+        var encoder = TestPresets.TrueItemEncoder(world.EndState);
         var experiment = PaperReproduction.CreateExperiment(world, encoder, Options);
         var policy = new IpgPolicy(new IpgReranker(encoder, IpgOptions.Paper));
         var probe = new GuidanceExperiment(experiment.Runner, experiment.Targets.Take(2).ToArray());

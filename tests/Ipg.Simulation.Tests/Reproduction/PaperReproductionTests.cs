@@ -15,17 +15,6 @@ public class PaperReproductionTests
         Rounds = 20,
     };
 
-    private static InMemoryEncoder TrueItemEncoder(TopicSimulator world)
-    {
-        var rows = new float[world.ItemCount * world.Dimension];
-        for (var k = 0; k < rows.Length; k++)
-        {
-            rows[k] = (float)world.ItemEmbeddings[k];
-        }
-
-        return new InMemoryEncoder(ItemEmbeddingTable.FromItemRows(world.ItemCount, world.Dimension, rows), maxHistoryLength: 10);
-    }
-
     [Fact]
     public void Collection_is_deterministic_and_hashes_the_log_file_bytes()
     {
@@ -52,7 +41,7 @@ public class PaperReproductionTests
     public void Runs_every_standard_policy_and_writes_the_documented_json()
     {
         var world = PaperReproduction.CollectWorld(Small);
-        var encoder = TrueItemEncoder(world.EndState);
+        var encoder = TestPresets.TrueItemEncoder(world.EndState);
         var experiment = PaperReproduction.CreateExperiment(world, encoder, Small);
         experiment.Runner.UserCount.Should().Be(120);
         experiment.Targets.Should().HaveCount(4);
