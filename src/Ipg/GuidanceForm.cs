@@ -1,8 +1,8 @@
 namespace Ipg;
 
 /// <summary>
-/// How the guiding score g of a candidate i towards target j is computed (spec §2). In all forms the
-/// user state after accepting i is assumed to move linearly: <c>ê_u' = γ·ê_u + (1 − γ)·ê_i</c>.
+/// The guiding-score forms of spec §2, as configuration values (<see cref="Guidance.GuidanceModels.FromForm"/>); the
+/// models themselves are <see cref="Guidance.LinearGuidance"/> and <see cref="Guidance.CosineGuidance"/>.
 /// </summary>
 public enum GuidanceForm
 {

@@ -1,61 +1,48 @@
+using Ipg.Guidance;
+
 namespace Ipg;
 
 /// <summary>
 /// Options of <see cref="IpgReranker"/>. Immutable once built; validated by the re-ranker's constructor.
 /// </summary>
 /// <remarks>
-/// Defaults: <see cref="GuidanceForm.Increase"/> (the paper's equation; its ranking does not depend on γ,
-/// so there is one fewer knob to mis-set), γ = 0.8 (the simulator's true drift weight ω, spec §3, so the
-/// linear look-ahead matches the dynamics it is evaluated on; with the Increase form γ only scales the
-/// reported g) and <see cref="NegativeGuidancePolicy.AccuracyFallback"/> (see its remarks). Use
-/// <see cref="Paper"/> to run exactly as published.
+/// Defaults: <see cref="LinearGuidance.Default"/> (the paper's Increase form with γ = 0.8, the simulator's true
+/// drift weight ω, spec §3; with the Increase form γ only scales the reported g, so there is one fewer knob to
+/// mis-set), <see cref="NegativeGuidancePolicy.AccuracyFallback"/> (see its remarks) and full strength
+/// (λ = 1). Use <see cref="Paper"/> to run exactly as published.
 /// </remarks>
 public sealed record IpgOptions
 {
-    /// <summary>The service defaults: Increase form, γ = 0.8, accuracy fallback for negative guidance.</summary>
+    /// <summary>The service defaults: Increase form, γ = 0.8, accuracy fallback for negative guidance, λ = 1.</summary>
     public static IpgOptions Default { get; } = new();
 
-    /// <summary>The method as published: Increase form, γ = 0.8, raw product <c>p̂·g</c> for every candidate.</summary>
+    /// <summary>The method as published: Increase form, γ = 0.8, raw product <c>p̂·g</c> for every candidate, λ = 1.</summary>
     public static IpgOptions Paper { get; } = new() { NegativeGuidance = NegativeGuidancePolicy.Raw };
 
-    /// <summary>Which guiding-score form to use. Default <see cref="GuidanceForm.Increase"/>.</summary>
-    public GuidanceForm Form { get; init; } = GuidanceForm.Increase;
-
     /// <summary>
-    /// γ of the linear assumption <c>ê_u' = γ·ê_u + (1 − γ)·ê_i</c>, in <c>[0, 1)</c>. Default 0.8.
-    /// Ignored by <see cref="GuidanceForm.Cosine"/>.
+    /// The guidance model that writes g (the seam; see <see cref="IGuidanceModel"/>). Default
+    /// <see cref="LinearGuidance.Default"/>, the paper's equation.
     /// </summary>
-    public float Gamma { get; init; } = 0.8f;
+    public IGuidanceModel Guidance { get; init; } = LinearGuidance.Default;
 
     /// <summary>What to do with candidates whose guiding score is not positive. Default <see cref="NegativeGuidancePolicy.AccuracyFallback"/>.</summary>
     public NegativeGuidancePolicy NegativeGuidance { get; init; } = NegativeGuidancePolicy.AccuracyFallback;
 
-    /// <summary>Linear (the paper) or exact (re-encoded) look-ahead. Default <see cref="LookAheadMode.Linear"/>.</summary>
-    public LookAheadMode LookAhead { get; init; } = LookAheadMode.Linear;
-
     /// <summary>
-    /// M, how many of the best candidates by the linear score the <see cref="LookAheadMode.Exact"/> mode
-    /// re-encodes (at least K are always re-encoded). Default 20.
+    /// The default guidance strength λ in <c>[0, 1]</c>, used when a call does not pass its own: 0 ranks exactly
+    /// as the base recommender (by the logit <c>ê_u·ê_i</c>), 1 is full IPG, values between move along the
+    /// accuracy/guidance trade-off (the formula is on <see cref="IpgReranker"/>). Default 1.
     /// </summary>
-    public int ExactCandidates { get; init; } = 20;
+    public float Strength { get; init; } = 1f;
 
     /// <summary>Throws when an option is out of range.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">An enum value is undefined, γ is not a finite value in <c>[0, 1)</c>, or <see cref="ExactCandidates"/> is below 1.</exception>
+    /// <exception cref="ArgumentNullException"><see cref="Guidance"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The negative-guidance policy is undefined, or λ is not a finite value in <c>[0, 1]</c>.</exception>
     public void Validate()
     {
-        if (!Enum.IsDefined(LookAhead))
+        if (Guidance is null)
         {
-            throw new ArgumentOutOfRangeException(nameof(LookAhead), LookAhead, "Unknown look-ahead mode.");
-        }
-
-        if (ExactCandidates < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(ExactCandidates), ExactCandidates, "The exact look-ahead needs at least one candidate.");
-        }
-
-        if (!Enum.IsDefined(Form))
-        {
-            throw new ArgumentOutOfRangeException(nameof(Form), Form, "Unknown guidance form.");
+            throw new ArgumentNullException(nameof(Guidance), "A guidance model is required (e.g. LinearGuidance.Default).");
         }
 
         if (!Enum.IsDefined(NegativeGuidance))
@@ -63,9 +50,15 @@ public sealed record IpgOptions
             throw new ArgumentOutOfRangeException(nameof(NegativeGuidance), NegativeGuidance, "Unknown negative-guidance policy.");
         }
 
-        if (!float.IsFinite(Gamma) || Gamma < 0f || Gamma >= 1f)
+        ValidateStrength(Strength, nameof(Strength));
+    }
+
+    /// <summary>Throws unless λ is a finite value in <c>[0, 1]</c>.</summary>
+    internal static void ValidateStrength(float strength, string paramName)
+    {
+        if (!float.IsFinite(strength) || strength < 0f || strength > 1f)
         {
-            throw new ArgumentOutOfRangeException(nameof(Gamma), Gamma, "γ must be a finite value in [0, 1); γ = 1 would make every guiding score zero.");
+            throw new ArgumentOutOfRangeException(paramName, strength, "The guidance strength λ must be a finite value in [0, 1]: 0 = the base recommender, 1 = full IPG.");
         }
     }
 }

@@ -1,6 +1,8 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Numerics.Tensors;
 using Ipg.Diagnostics;
+using Ipg.Guidance;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -8,18 +10,30 @@ namespace Ipg;
 
 /// <summary>
 /// The Iterative Preference Guidance re-ranker (Bi et al., WWW 2024; spec §2). For every candidate i it
-/// computes the interaction probability p̂ (from the encoder), the guiding score g towards a target j
-/// under the linear assumption <c>ê_u' = γ·ê_u + (1 − γ)·ê_i</c>, and ranks by <c>r = p̂·g</c>.
+/// computes the interaction probability p̂ (from the encoder), asks the configured guidance model
+/// (<see cref="IpgOptions.Guidance"/>) for the guiding score g towards the target, and ranks by
+/// <c>r = p̂·g</c>.
 /// </summary>
 /// <remarks>
+/// <para>The re-ranker owns the scoring chain exactly once — logits, p̂, the guidance model's g, the strength λ,
+/// the product, the negative-guidance policy, exclusions, top-K and ties, batches and telemetry; a guidance
+/// model (<see cref="IGuidanceModel"/>) only writes g.</para>
+/// <para><b>Strength λ</b> (<see cref="IpgOptions.Strength"/>, or per call): the ranking key is computed from
+/// <c>g_λ = λ·g + (1 − λ)·S</c>, with S = max |g| over the request's candidates; r_λ = p̂·g_λ, and the
+/// negative-guidance policy applies to g_λ. λ = 1 is IPG exactly; λ = 0 ranks by the base recommender's logit
+/// <c>ê_u·ê_i</c> (the guidance model is not called, entries report g = 0). In between, λ shifts every g by the
+/// same amount, <c>S·(1 − λ)/λ</c> — the shift the Absolute form's γ applies (it adds γ·ê_j·ê_u), which trades
+/// accuracy for guidance continuously — and normalising by S makes a given λ mean the same whatever the scale
+/// of the model's g (dot products, cosines, look-aheads). From λ = 0.5 down every g_λ ≥ 0, so the ranking is
+/// by p̂·(g + shift). The reported <see cref="RankedItem.Score"/> stays <c>p̂·g</c>.</para>
 /// <para>Immutable and thread-safe: one instance serves concurrent requests. Per-call buffers are pooled,
 /// so the span-based methods allocate nothing in steady state.</para>
 /// <para>Top-K is a partial selection (O(n log K)); equal keys are ordered by the lower item id. The
 /// paper's single recommendation is the first entry of the same call with K = 1.</para>
-/// <para>"Iterative": re-encode the user's latest history every round (the linear update is only a
-/// one-step look-ahead inside the score, never a replacement for encoding).</para>
-/// <para>Items whose score is NaN (e.g. a NaN probability from a custom encoder) are left out of the
-/// result rather than ranked arbitrarily.</para>
+/// <para>"Iterative": re-encode the user's latest history every round (the look-ahead is only inside the
+/// score, never a replacement for encoding).</para>
+/// <para>Items whose score is NaN (e.g. a NaN probability from a custom encoder, or a candidate a shortlisting
+/// model left out) are not returned.</para>
 /// <para>Observability: metrics and activities under <see cref="IpgTelemetry"/>; a warning through the
 /// logger when no candidate has positive guidance.</para>
 /// </remarks>
@@ -29,9 +43,9 @@ public sealed class IpgReranker
 
     /// <summary>Creates a re-ranker over <paramref name="encoder"/>'s item table.</summary>
     /// <param name="encoder">Supplies the item table, user representations and probabilities.</param>
-    /// <param name="options">Form, γ and negative-guidance policy; <see cref="IpgOptions.Default"/> when null.</param>
+    /// <param name="options">Guidance model, negative-guidance policy and strength; <see cref="IpgOptions.Default"/> when null.</param>
     /// <param name="logger">Receives start-up information and negative-guidance warnings; none when null.</param>
-    /// <exception cref="ArgumentNullException"><paramref name="encoder"/> is null.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="encoder"/> is null, or the options have no guidance model.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range (see <see cref="IpgOptions.Validate"/>).</exception>
     public IpgReranker(ISequentialEncoder encoder, IpgOptions? options = null, ILogger<IpgReranker>? logger = null)
     {
@@ -41,7 +55,7 @@ public sealed class IpgReranker
         Encoder = encoder;
         Options = options;
         _logger = logger ?? (ILogger)NullLogger.Instance;
-        Log.RerankerCreated(_logger, encoder.ItemCount, encoder.Dimension, options.Form, options.Gamma, options.NegativeGuidance);
+        Log.RerankerCreated(_logger, encoder.ItemCount, encoder.Dimension, options.Guidance.Name, options.NegativeGuidance, options.Strength);
     }
 
     /// <summary>The encoder whose item table and probabilities are used.</summary>
@@ -51,32 +65,47 @@ public sealed class IpgReranker
     public IpgOptions Options { get; }
 
     /// <summary>
-    /// Prepares <paramref name="targetItemId"/> once (<c>ê_j·ê_i</c> for every item); reuse the result for
-    /// every user and round of that target.
+    /// Prepares target item <paramref name="targetItemId"/> once (<c>ê_j·ê_i</c> for every item); reuse the result
+    /// for every user and round of that target (or keep it in a <see cref="GuidanceTargetCache"/>).
     /// </summary>
     /// <param name="targetItemId">The target id in <c>1..N</c>.</param>
     /// <returns>The prepared target.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="targetItemId"/> is outside <c>1..N</c>.</exception>
     public GuidanceTarget PrepareTarget(int targetItemId) => GuidanceTarget.Create(Encoder.ItemEmbeddings, targetItemId);
 
+    /// <summary>Prepares a campaign target: several items with positive weights (see <see cref="GuidanceTarget"/>).</summary>
+    /// <param name="members">The items and weights.</param>
+    /// <returns>The prepared target.</returns>
+    /// <exception cref="ArgumentException">The campaign is empty, repeats an id or has a weight that is not finite and positive.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An id is outside <c>1..N</c>.</exception>
+    public GuidanceTarget PrepareCampaign(ReadOnlySpan<WeightedItem> members) => GuidanceTarget.CreateCampaign(Encoder.ItemEmbeddings, members);
+
+    /// <summary>Prepares a target that is any direction of the item space (e.g. a category centroid).</summary>
+    /// <param name="vector">d finite values, not all zero.</param>
+    /// <returns>The prepared target.</returns>
+    /// <exception cref="ArgumentException">Wrong length, a non-finite component, or the zero vector.</exception>
+    public GuidanceTarget PrepareTarget(ReadOnlySpan<float> vector) => GuidanceTarget.CreateFromVector(Encoder.ItemEmbeddings, vector);
+
     /// <summary>Re-ranks the whole catalogue for one user; writes the best <c>destination.Length</c> items.</summary>
     /// <param name="userEmbedding">ê_u, d finite values (e.g. from <see cref="ISequentialEncoder.Encode"/>).</param>
     /// <param name="target">The prepared target (from this encoder's table).</param>
     /// <param name="destination">Receives up to K = <c>destination.Length</c> (≥ 1) entries, best first.</param>
     /// <param name="excludedItems">Ids never returned (already seen or recommended); ids in <c>1..N</c>.</param>
+    /// <param name="strength">λ in <c>[0, 1]</c> for this call; <see cref="IpgOptions.Strength"/> when null.</param>
     /// <returns>The number of entries written: <c>min(K, N − |excluded|)</c> (fewer only if scores are NaN).</returns>
+    /// <remarks>No history is passed, so a look-ahead model that needs one (<see cref="ExactLookAheadGuidance"/>) scores with its shortlist model.</remarks>
     /// <exception cref="ArgumentNullException"><paramref name="target"/> is null.</exception>
     /// <exception cref="ArgumentException">Wrong user vector length or a non-finite component; empty destination; target from another table.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">An excluded id is outside <c>1..N</c>.</exception>
-    /// <exception cref="InvalidOperationException">The options ask for the exact look-ahead, which needs the history (use <see cref="Recommend"/>).</exception>
-    public int RerankCatalogue(ReadOnlySpan<float> userEmbedding, GuidanceTarget target, Span<RankedItem> destination, ReadOnlySpan<int> excludedItems = default)
+    /// <exception cref="ArgumentOutOfRangeException">An excluded id is outside <c>1..N</c>, or λ is out of range.</exception>
+    public int RerankCatalogue(ReadOnlySpan<float> userEmbedding, GuidanceTarget target, Span<RankedItem> destination, ReadOnlySpan<int> excludedItems = default, float? strength = null)
     {
-        EnsureLinear();
+        float lambda = ResolveStrength(strength);
         var items = ValidateCommon(userEmbedding, target, destination.Length);
         items.ValidateItemIds(excludedItems, nameof(excludedItems));
         using var scratch = new ScoringScratch(items.ItemCount, destination.Length, items.ItemCount);
         Scoring.MarkIds(excludedItems, scratch.Bits);
-        return RerankCore(userEmbedding, target, ReadOnlySpan<int>.Empty, catalogue: true, excludedItems.IsEmpty ? default : scratch.Bits, destination, scratch);
+        var request = new Request(default, false, -1, lambda);
+        return RerankCore(userEmbedding, target, ReadOnlySpan<int>.Empty, excludedItems.IsEmpty ? default : scratch.Bits, destination, scratch, request);
     }
 
     /// <summary>
@@ -88,79 +117,148 @@ public sealed class IpgReranker
     /// <param name="candidates">Candidate ids in <c>1..N</c>; may be empty (nothing is returned).</param>
     /// <param name="destination">Receives up to K = <c>destination.Length</c> (≥ 1) entries, best first.</param>
     /// <param name="excludedItems">Ids never returned; ids in <c>1..N</c>.</param>
+    /// <param name="strength">λ in <c>[0, 1]</c> for this call; <see cref="IpgOptions.Strength"/> when null.</param>
+    /// <param name="history">
+    /// The user's history (oldest first) when the caller has it, for look-ahead models that re-encode
+    /// (<see cref="ExactLookAheadGuidance"/>); empty means "not given".
+    /// </param>
     /// <returns>The number of entries written.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="target"/> is null.</exception>
     /// <exception cref="ArgumentException">Wrong user vector length or a non-finite component; empty destination; target from another table.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">A candidate or excluded id is outside <c>1..N</c>.</exception>
-    /// <exception cref="InvalidOperationException">The options ask for the exact look-ahead, which needs the history (use <see cref="Recommend"/>).</exception>
-    public int RerankCandidates(ReadOnlySpan<float> userEmbedding, GuidanceTarget target, ReadOnlySpan<int> candidates, Span<RankedItem> destination, ReadOnlySpan<int> excludedItems = default)
+    /// <exception cref="ArgumentOutOfRangeException">A candidate, excluded or history id is outside <c>1..N</c>, or λ is out of range.</exception>
+    public int RerankCandidates(ReadOnlySpan<float> userEmbedding, GuidanceTarget target, ReadOnlySpan<int> candidates, Span<RankedItem> destination, ReadOnlySpan<int> excludedItems = default, float? strength = null, ReadOnlySpan<int> history = default)
     {
-        EnsureLinear();
+        float lambda = ResolveStrength(strength);
         var items = ValidateCommon(userEmbedding, target, destination.Length);
         items.ValidateItemIds(candidates, nameof(candidates));
         items.ValidateItemIds(excludedItems, nameof(excludedItems));
+        items.ValidateItemIds(history, nameof(history));
         using var scratch = new ScoringScratch(candidates.Length, destination.Length, items.ItemCount);
         Scoring.MarkIds(excludedItems, scratch.Bits);
         int n = Scoring.CompactCandidates(candidates, scratch.Bits, scratch.Ids);
-        return RerankCore(userEmbedding, target, scratch.Ids[..n], catalogue: false, default, destination, scratch);
+        var request = new Request(history, !history.IsEmpty, -1, lambda);
+        return RerankCore(userEmbedding, target, scratch.Ids[..n], default, destination, scratch, request);
     }
 
     /// <summary>
     /// Encodes <paramref name="history"/> with the encoder and re-ranks the whole catalogue: the one-call
-    /// path for a single request. Honours <see cref="IpgOptions.LookAhead"/>.
+    /// path for a single request. Look-ahead models see the history.
     /// </summary>
     /// <param name="history">The user's item ids, oldest first; may be empty.</param>
     /// <param name="target">The prepared target.</param>
     /// <param name="count">How many items to return (K ≥ 1).</param>
     /// <param name="excludedItems">Ids never returned.</param>
+    /// <param name="strength">λ in <c>[0, 1]</c> for this call; <see cref="IpgOptions.Strength"/> when null.</param>
     /// <returns>Up to <paramref name="count"/> entries, best first.</returns>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is below 1, or an id is outside <c>1..N</c>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is below 1, an id is outside <c>1..N</c>, or λ is out of range.</exception>
     /// <exception cref="ArgumentNullException"><paramref name="target"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="target"/> was prepared over another item table.</exception>
     /// <exception cref="InvalidOperationException">The encoder returned a user representation with a NaN or infinite component.</exception>
-    public RankedItem[] Recommend(ReadOnlySpan<int> history, GuidanceTarget target, int count, ReadOnlySpan<int> excludedItems = default)
+    public RankedItem[] Recommend(ReadOnlySpan<int> history, GuidanceTarget target, int count, ReadOnlySpan<int> excludedItems = default, float? strength = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
-        ArgumentNullException.ThrowIfNull(target);
-        var items = Encoder.ItemEmbeddings;
-        target.EnsureSameTable(items, nameof(target));
-        items.ValidateItemIds(history, nameof(history));
-        items.ValidateItemIds(excludedItems, nameof(excludedItems));
-        Span<float> user = Encoder.Dimension <= 256 ? stackalloc float[Encoder.Dimension] : new float[Encoder.Dimension];
-        Encoder.Encode(history, user);
-        int bad = ItemEmbeddingTable.IndexOfNonFinite(user);
-        if (bad >= 0)
-        {
-            // The caller passed no vector, so an ArgumentException naming "userEmbedding" would blame the wrong party.
-            throw new InvalidOperationException(
-                $"The encoder ({Encoder.GetType().Name}) returned a user representation whose component {bad} is {user[bad]} for a history of {history.Length} items; nothing was ranked.");
-        }
         var result = new RankedItem[Math.Min(count, Encoder.ItemCount)];
-        var bits = new ulong[(items.ItemCount >> 6) + 1];
-        Scoring.MarkIds(excludedItems, bits);
-        int written = RerankUser(history, user, target, result, excludedItems.IsEmpty ? default : bits);
+        int written = Recommend(history, target, result.AsSpan(), excludedItems, strength);
         return written == result.Length ? result : result[..written];
     }
 
     /// <summary>
-    /// Re-ranks the whole catalogue for many users in parallel.
+    /// The allocation-free form of <see cref="Recommend(ReadOnlySpan{int}, GuidanceTarget, int, ReadOnlySpan{int}, float?)"/>:
+    /// encodes the history and writes the best <c>destination.Length</c> items.
     /// </summary>
+    /// <param name="history">The user's item ids, oldest first; may be empty.</param>
+    /// <param name="target">The prepared target.</param>
+    /// <param name="destination">Receives up to K = <c>destination.Length</c> (≥ 1) entries, best first.</param>
+    /// <param name="excludedItems">Ids never returned.</param>
+    /// <param name="strength">λ in <c>[0, 1]</c> for this call; <see cref="IpgOptions.Strength"/> when null.</param>
+    /// <returns>The number of entries written.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">An id is outside <c>1..N</c>, or λ is out of range.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="target"/> is null.</exception>
+    /// <exception cref="ArgumentException">Empty destination, or <paramref name="target"/> was prepared over another item table.</exception>
+    /// <exception cref="InvalidOperationException">The encoder returned a user representation with a NaN or infinite component.</exception>
+    public int Recommend(ReadOnlySpan<int> history, GuidanceTarget target, Span<RankedItem> destination, ReadOnlySpan<int> excludedItems = default, float? strength = null)
+    {
+        float lambda = ResolveStrength(strength);
+        ArgumentNullException.ThrowIfNull(target);
+        if (destination.IsEmpty)
+        {
+            throw new ArgumentException("The destination must have room for at least one item (K ≥ 1).", nameof(destination));
+        }
+
+        var items = Encoder.ItemEmbeddings;
+        target.EnsureSameTable(items, nameof(target));
+        items.ValidateItemIds(history, nameof(history));
+        items.ValidateItemIds(excludedItems, nameof(excludedItems));
+        int d = Encoder.Dimension;
+        float[]? rented = d <= 256 ? null : ArrayPool<float>.Shared.Rent(d);
+        Span<float> user = rented is null ? stackalloc float[d] : rented.AsSpan(0, d);
+        try
+        {
+            Encoder.Encode(history, user);
+            int bad = ItemEmbeddingTable.IndexOfNonFinite(user);
+            if (bad >= 0)
+            {
+                // The caller passed no vector, so an ArgumentException naming "userEmbedding" would blame the wrong party.
+                throw new InvalidOperationException(
+                    $"The encoder ({Encoder.GetType().Name}) returned a user representation whose component {bad} is {user[bad]} for a history of {history.Length} items; nothing was ranked.");
+            }
+
+            using var scratch = new ScoringScratch(items.ItemCount, destination.Length, items.ItemCount);
+            Scoring.MarkIds(excludedItems, scratch.Bits);
+            var request = new Request(history, true, -1, lambda);
+            return RerankCore(user, target, ReadOnlySpan<int>.Empty, excludedItems.IsEmpty ? default : scratch.Bits, destination, scratch, request);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<float>.Shared.Return(rented);
+            }
+        }
+    }
+
+    /// <summary>Re-ranks the whole catalogue for many users in parallel, all towards one target.</summary>
     /// <param name="userEmbeddings">Users × d values, row-major.</param>
     /// <param name="target">The prepared target.</param>
     /// <param name="count">K ≥ 1 entries per user.</param>
     /// <param name="destination">Users × K entries, row-major; row u receives user u's list, best first.</param>
     /// <param name="counts">One entry per user: how many entries of its row were written.</param>
     /// <param name="exclusions">Per-user exclusions (user index = row index), or null.</param>
+    /// <param name="strength">λ in <c>[0, 1]</c> for this call; <see cref="IpgOptions.Strength"/> when null.</param>
     /// <param name="cancellationToken">Cancels between users.</param>
+    /// <remarks>No histories are passed, so a look-ahead model that needs them scores with its shortlist model (use <see cref="Policies.IpgPolicy"/> with histories).</remarks>
     /// <exception cref="ArgumentException">Lengths disagree, a user vector has a NaN or infinite component (nothing is written), or the exclusion mask has another shape.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is below 1.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is below 1, or λ is out of range.</exception>
     /// <exception cref="OperationCanceledException">Cancelled; rows already written stay valid.</exception>
-    /// <exception cref="InvalidOperationException">The options ask for the exact look-ahead, which needs the histories (use <see cref="Policies.IpgPolicy"/>).</exception>
-    public void RerankBatch(ReadOnlyMemory<float> userEmbeddings, GuidanceTarget target, int count, Memory<RankedItem> destination, Memory<int> counts, ExclusionMask? exclusions = null, CancellationToken cancellationToken = default)
+    public void RerankBatch(ReadOnlyMemory<float> userEmbeddings, GuidanceTarget target, int count, Memory<RankedItem> destination, Memory<int> counts, ExclusionMask? exclusions = null, float? strength = null, CancellationToken cancellationToken = default)
     {
-        EnsureLinear();
         ArgumentNullException.ThrowIfNull(target);
+        RerankBatchCore(userEmbeddings, target, null, count, destination, counts, exclusions, strength, cancellationToken);
+    }
+
+    /// <summary>Re-ranks the whole catalogue for many users in parallel, each towards its own target.</summary>
+    /// <param name="userEmbeddings">Users × d values, row-major.</param>
+    /// <param name="targets">One prepared target per user (row index = user index); the same instance may repeat.</param>
+    /// <param name="count">K ≥ 1 entries per user.</param>
+    /// <param name="destination">Users × K entries, row-major; row u receives user u's list, best first.</param>
+    /// <param name="counts">One entry per user: how many entries of its row were written.</param>
+    /// <param name="exclusions">Per-user exclusions (user index = row index), or null.</param>
+    /// <param name="strength">λ in <c>[0, 1]</c> for this call; <see cref="IpgOptions.Strength"/> when null.</param>
+    /// <param name="cancellationToken">Cancels between users.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="targets"/> or one of its entries is null.</exception>
+    /// <exception cref="ArgumentException">Lengths disagree (one target per user), a target comes from another table, a user vector is not finite, or the mask has another shape.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is below 1, or λ is out of range.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled; rows already written stay valid.</exception>
+    public void RerankBatch(ReadOnlyMemory<float> userEmbeddings, IReadOnlyList<GuidanceTarget> targets, int count, Memory<RankedItem> destination, Memory<int> counts, ExclusionMask? exclusions = null, float? strength = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(targets);
+        RerankBatchCore(userEmbeddings, null, targets, count, destination, counts, exclusions, strength, cancellationToken);
+    }
+
+    private void RerankBatchCore(ReadOnlyMemory<float> userEmbeddings, GuidanceTarget? target, IReadOnlyList<GuidanceTarget>? targets, int count, Memory<RankedItem> destination, Memory<int> counts, ExclusionMask? exclusions, float? strength, CancellationToken cancellationToken)
+    {
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        float lambda = ResolveStrength(strength);
         int d = Encoder.Dimension;
         if (userEmbeddings.Length % d != 0)
         {
@@ -179,7 +277,23 @@ public sealed class IpgReranker
         }
 
         ValidateMask(exclusions, users, Encoder.ItemCount, nameof(exclusions));
-        target.EnsureSameTable(Encoder.ItemEmbeddings, nameof(target));
+        if (targets is null)
+        {
+            target!.EnsureSameTable(Encoder.ItemEmbeddings, nameof(target));
+        }
+        else
+        {
+            if (targets.Count != users)
+            {
+                throw new ArgumentException($"Need one target per user: {users} users, {targets.Count} targets.", nameof(targets));
+            }
+
+            for (int u = 0; u < users; u++)
+            {
+                var t = targets[u] ?? throw new ArgumentNullException(nameof(targets), $"Target {u} is null.");
+                t.EnsureSameTable(Encoder.ItemEmbeddings, nameof(targets));
+            }
+        }
 
         // Checked up front: a bad row found inside Parallel.For would surface as an AggregateException after
         // other rows had already been written.
@@ -189,112 +303,53 @@ public sealed class IpgReranker
         {
             var user = userEmbeddings.Span.Slice(u * d, d);
             var row = destination.Span.Slice(u * count, count);
-            counts.Span[u] = RerankOne(user, target, row, exclusions, u);
+            var excluded = exclusions is null ? default : exclusions.Row(u);
+            counts.Span[u] = RerankUser(ReadOnlySpan<int>.Empty, false, u, user, targets?[u] ?? target!, row, excluded, lambda);
         });
     }
 
-    /// <summary>One user of a batch: catalogue-wide, linear look-ahead, exclusions from a mask row.</summary>
-    internal int RerankOne(ReadOnlySpan<float> user, GuidanceTarget target, Span<RankedItem> destination, ExclusionMask? exclusions, int userIndex)
-    {
-        var excluded = exclusions is null ? default : exclusions.Row(userIndex);
-        return RerankUser(ReadOnlySpan<int>.Empty, user, target, destination, excluded, forceLinear: true);
-    }
-
-    /// <summary>One user, catalogue-wide, in the configured look-ahead mode (a policy call or <see cref="Recommend"/>).</summary>
-    internal int RerankUser(ReadOnlySpan<int> history, ReadOnlySpan<float> user, GuidanceTarget target, Span<RankedItem> destination, ReadOnlySpan<ulong> excluded, bool forceLinear = false)
+    /// <summary>One user, catalogue-wide (a policy call, a batch row): validated, scratch rented, the chain run once.</summary>
+    internal int RerankUser(ReadOnlySpan<int> history, bool hasHistory, int userIndex, ReadOnlySpan<float> user, GuidanceTarget target, Span<RankedItem> destination, ReadOnlySpan<ulong> excluded, float strength)
     {
         var items = ValidateCommon(user, target, destination.Length);
-        if (forceLinear || Options.LookAhead == LookAheadMode.Linear)
-        {
-            using var scratch = new ScoringScratch(items.ItemCount, destination.Length, items.ItemCount);
-            return RerankCore(user, target, ReadOnlySpan<int>.Empty, catalogue: true, excluded, destination, scratch);
-        }
+        using var scratch = new ScoringScratch(items.ItemCount, destination.Length, items.ItemCount);
+        return RerankCore(user, target, ReadOnlySpan<int>.Empty, excluded, destination, scratch, new Request(history, hasHistory, userIndex, strength));
+    }
 
-        return RerankExact(history, user, target, destination, excluded);
+    /// <summary>The λ of a call: its own, or the options' default; validated.</summary>
+    internal float ResolveStrength(float? strength)
+    {
+        float lambda = strength ?? Options.Strength;
+        IpgOptions.ValidateStrength(lambda, nameof(strength));
+        return lambda;
     }
 
     /// <summary>
-    /// The exact look-ahead (<see cref="LookAheadMode.Exact"/>): shortlist M candidates by the linear score,
-    /// re-encode <c>s ⊕ i</c> for each in one batch, and re-score with the encoder's real next state.
+    /// The ranking key of every candidate from p̂ and g at strength λ &gt; 0 (the class remarks give the formula):
+    /// r_λ into <paramref name="scores"/>, the key (negative-guidance policy applied) into <paramref name="keys"/>.
+    /// NaN guidance gives a NaN key (not a candidate).
     /// </summary>
-    private int RerankExact(ReadOnlySpan<int> history, ReadOnlySpan<float> user, GuidanceTarget target, Span<RankedItem> destination, ReadOnlySpan<ulong> excluded)
+    internal void RankingKeys(ReadOnlySpan<float> p, ReadOnlySpan<float> g, Span<float> scores, Span<float> keys, float strength)
     {
-        var items = target.Items;
-        int d = items.Dimension;
-        int m = Math.Min(Math.Max(Options.ExactCandidates, destination.Length), items.ItemCount);
-        var shortlist = new RankedItem[m];
-        int found;
-        using (var scratch = new ScoringScratch(items.ItemCount, m, items.ItemCount))
+        ReadOnlySpan<float> shifted = g;
+        if (strength < 1f)
         {
-            found = RerankCore(user, target, ReadOnlySpan<int>.Empty, catalogue: true, excluded, shortlist, scratch);
+            float scale = Scoring.MaxMagnitudeIgnoringNaN(g);
+            TensorPrimitives.Multiply(g, strength, keys);
+            TensorPrimitives.Add(keys, (1f - strength) * scale, keys);
+            shifted = keys;
         }
 
-        if (found == 0)
+        TensorPrimitives.Multiply(p, shifted, scores);
+        if (Options.NegativeGuidance == NegativeGuidancePolicy.Raw)
         {
-            return 0;
+            scores.CopyTo(keys);
         }
-
-        // s ⊕ i for every shortlisted i; the encoder would drop the oldest items beyond its maximum anyway.
-        int keep = Math.Min(history.Length, Math.Max(0, Encoder.MaxHistoryLength - 1));
-        var recent = history[^keep..];
-        var extended = new int[found * (keep + 1)];
-        var histories = new ReadOnlyMemory<int>[found];
-        for (int c = 0; c < found; c++)
+        else
         {
-            var slot = extended.AsMemory(c * (keep + 1), keep + 1);
-            recent.CopyTo(slot.Span);
-            slot.Span[keep] = shortlist[c].ItemId;
-            histories[c] = slot;
-        }
-
-        var next = new float[found * d];
-        Encoder.EncodeBatch(histories, next);
-
-        var targetEmbedding = target.Embedding;
-        float userDotTarget = TensorPrimitives.Dot(user, targetEmbedding);
-        float userNorm = TensorPrimitives.Norm(user);
-        float userCosine = userNorm * target.Norm > 0f ? userDotTarget / (userNorm * target.Norm) : 0f;
-        var keys = new float[found];
-        for (int c = 0; c < found; c++)
-        {
-            var after = next.AsSpan(c * d, d);
-            float afterDotTarget = TensorPrimitives.Dot(after, targetEmbedding);
-            float g = Options.Form switch
-            {
-                GuidanceForm.Increase => afterDotTarget - userDotTarget,
-                GuidanceForm.Absolute => afterDotTarget,
-                _ => CosineOrZero(afterDotTarget, TensorPrimitives.Norm(after) * target.Norm) - userCosine,
-            };
-            float p = shortlist[c].Probability;
-            float r = p * g;
-            shortlist[c] = new RankedItem(shortlist[c].ItemId, p, g, r);
-            keys[c] = Options.NegativeGuidance == NegativeGuidancePolicy.Raw || g > 0f ? r : p - 2f;
-        }
-
-        var ids = new int[found];
-        for (int c = 0; c < found; c++)
-        {
-            ids[c] = shortlist[c].ItemId;
-        }
-
-        var order = new int[Math.Min(destination.Length, found)];
-        int written = TopKSelector.Select(keys, ids, default, order);
-        for (int k = 0; k < written; k++)
-        {
-            destination[k] = shortlist[order[k]];
-        }
-
-        return written;
-    }
-
-    private static float CosineOrZero(float dot, float denominator) => denominator > 0f ? dot / denominator : 0f;
-
-    private void EnsureLinear()
-    {
-        if (Options.LookAhead != LookAheadMode.Linear)
-        {
-            throw new InvalidOperationException(
-                "The exact look-ahead re-encodes the history with each candidate appended, so it needs the history: use Recommend(history, ...) or IpgPolicy instead of the embedding-only methods.");
+            // Positive guidance first by r (r ≥ 0 there); the rest by p̂ alone, mapped to [−2, −1] so it
+            // always ranks below the positive tier. Element-wise, so shifted may alias keys.
+            Scoring.AccuracyFallbackKeys(p, shifted, scores, keys);
         }
     }
 
@@ -331,10 +386,11 @@ public sealed class IpgReranker
         }
     }
 
-    /// <summary>The scoring of spec §2 over the candidates (or the whole catalogue), then top-K.</summary>
-    private int RerankCore(ReadOnlySpan<float> user, GuidanceTarget target, ReadOnlySpan<int> ids, bool catalogue, ReadOnlySpan<ulong> excluded, Span<RankedItem> destination, ScoringScratch scratch)
+    /// <summary>The scoring chain of spec §2 over the candidates (or the whole catalogue when ids is empty), then top-K.</summary>
+    private int RerankCore(ReadOnlySpan<float> user, GuidanceTarget target, ReadOnlySpan<int> ids, ReadOnlySpan<ulong> excluded, Span<RankedItem> destination, ScoringScratch scratch, in Request request)
     {
         var items = target.Items;
+        bool catalogue = ids.IsEmpty;
         int n = catalogue ? items.ItemCount : ids.Length;
         if (n == 0)
         {
@@ -346,6 +402,9 @@ public sealed class IpgReranker
         if (activity is not null)
         {
             activity.SetTag("ipg.target", target.ItemId);
+            activity.SetTag("ipg.target.kind", target.Kind.ToString());
+            activity.SetTag("ipg.guidance", Options.Guidance.Name);
+            activity.SetTag("ipg.strength", request.Strength);
             activity.SetTag("ipg.candidates", n);
             activity.SetTag("ipg.k", destination.Length);
         }
@@ -366,68 +425,59 @@ public sealed class IpgReranker
 
         Encoder.ComputeProbabilities(logits, p);
 
-        // ê_j·ê_u: the user's current preference for the target under the model.
-        float userDotTarget = TensorPrimitives.Dot(user, target.Embedding);
-        float gamma = Options.Gamma;
-        switch (Options.Form)
-        {
-            case GuidanceForm.Increase:
-                // g = ê_j·(γ·ê_u + (1 − γ)·ê_i) − ê_j·ê_u = (1 − γ)·(ê_j·ê_i − ê_j·ê_u)   (spec §2)
-                Scoring.Gather(target.TargetDots, ids, catalogue, g);
-                TensorPrimitives.Subtract(g, userDotTarget, g);
-                TensorPrimitives.Multiply(g, 1f - gamma, g);
-                break;
-            case GuidanceForm.Absolute:
-                // g = ê_j·ê_u' = γ·(ê_j·ê_u) + (1 − γ)·(ê_j·ê_i)   (design card)
-                Scoring.Gather(target.TargetDots, ids, catalogue, g);
-                TensorPrimitives.Multiply(g, 1f - gamma, g);
-                TensorPrimitives.Add(g, gamma * userDotTarget, g);
-                break;
-            default:
-                // g = cos(ê_i, ê_j) − cos(ê_u, ê_j)   (the authors' code)
-                float denominator = TensorPrimitives.Norm(user) * target.Norm;
-                float userCosine = denominator > 0f ? userDotTarget / denominator : 0f;
-                Scoring.Gather(target.TargetCosines, ids, catalogue, g);
-                TensorPrimitives.Subtract(g, userCosine, g);
-                break;
-        }
-
-        // r = p̂ · g, kept in Logits' place (the logits are no longer needed).
+        // r = p̂ · g ends up in Logits' place (the logits are no longer needed once the keys exist).
         var r = logits;
-        TensorPrimitives.Multiply(p, g, r);
-
-        if (Options.NegativeGuidance == NegativeGuidancePolicy.Raw)
+        if (request.Strength == 0f)
         {
-            r.CopyTo(keys);
+            // λ = 0: the base recommender, ranked by the logit (full resolution where the sigmoid saturates).
+            logits.CopyTo(keys);
+            g.Clear();
+            r.Clear();
         }
         else
         {
-            // Positive guidance first by r (r ≥ 0 there); the rest by p̂ alone, mapped to [−2, −1] so it
-            // always ranks below the positive tier.
-            Scoring.AccuracyFallbackKeys(p, g, r, keys);
+            var context = new GuidanceContext(this, user, request.History, request.HasHistory, request.UserIndex, target, ids, n, p, excluded, destination.Length, request.Strength);
+            Options.Guidance.ComputeGuidance(context, g);
+            RankingKeys(p, g, r, keys, request.Strength);
+            if (request.Strength < 1f)
+            {
+                TensorPrimitives.Multiply(p, g, r);
+            }
         }
 
         var order = scratch.Order[..destination.Length];
-        int written = TopKSelector.Select(keys, ids, excluded, order);
+        int written = TopKSelector.Select<float>(keys, ids, excluded, order);
         for (int k = 0; k < written; k++)
         {
             int pos = order[k];
             destination[k] = new RankedItem(catalogue ? pos + 1 : ids[pos], p[pos], g[pos], r[pos]);
         }
 
-        if (written > 0 && !(destination[0].Guidance > 0f) && (IpgTelemetry.NegativeGuidance.Enabled || _logger.IsEnabled(LogLevel.Warning)))
+        if (written > 0 && request.Strength > 0f && !(destination[0].Guidance > 0f) && (IpgTelemetry.NegativeGuidance.Enabled || _logger.IsEnabled(LogLevel.Warning)))
         {
             // The top entry has g ≤ 0: under AccuracyFallback that means no candidate had g > 0; under Raw,
             // r_top ≤ 0 can only happen when every candidate's g ≤ 0 (p̂ > 0), so check the maximum.
             if (TensorPrimitives.Max(g) <= 0f)
             {
                 IpgTelemetry.NegativeGuidance.Add(1);
-                Log.NoPositiveGuidance(_logger, target.ItemId, n, Options.NegativeGuidance);
+                Log.NoPositiveGuidance(_logger, target.Description, n, Options.NegativeGuidance);
             }
         }
 
         IpgTelemetry.CandidatesScored.Add(n);
         IpgTelemetry.RerankDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
         return written;
+    }
+
+    /// <summary>The per-call facts the chain passes to the guidance model.</summary>
+    private readonly ref struct Request(ReadOnlySpan<int> history, bool hasHistory, int userIndex, float strength)
+    {
+        public ReadOnlySpan<int> History { get; } = history;
+
+        public bool HasHistory { get; } = hasHistory;
+
+        public int UserIndex { get; } = userIndex;
+
+        public float Strength { get; } = strength;
     }
 }

@@ -23,8 +23,9 @@ internal static class Scoring
     }
 
     /// <summary>
-    /// <c>keys[k] = g[k] &gt; 0 ? r[k] : p[k] − 2</c> (the accuracy fallback's ranking key), branch-free: with
-    /// guidance signs mixed at random, a branch per item mispredicts about half the time.
+    /// <c>keys[k] = g[k] &gt; 0 ? r[k] : p[k] − 2</c> (the accuracy fallback's ranking key), and NaN where g is NaN
+    /// (not a candidate), branch-free: with guidance signs mixed at random, a branch per item mispredicts about
+    /// half the time. Element-wise: <paramref name="keys"/> may alias <paramref name="g"/> or <paramref name="r"/>.
     /// </summary>
     public static void AccuracyFallbackKeys(ReadOnlySpan<float> p, ReadOnlySpan<float> g, ReadOnlySpan<float> r, Span<float> keys)
     {
@@ -37,18 +38,38 @@ internal static class Scoring
             ref float r0 = ref MemoryMarshal.GetReference(r);
             ref float k0 = ref MemoryMarshal.GetReference(keys);
             var two = Vector256.Create(2f);
+            var nan = Vector256.Create(float.NaN);
             for (; k <= n - Vector256<float>.Count; k += Vector256<float>.Count)
             {
-                var positive = Vector256.GreaterThan(Vector256.LoadUnsafe(ref g0, (nuint)k), Vector256<float>.Zero);
-                var fallback = Vector256.LoadUnsafe(ref p0, (nuint)k) - two;
+                var gv = Vector256.LoadUnsafe(ref g0, (nuint)k);
+                var positive = Vector256.GreaterThan(gv, Vector256<float>.Zero);
+                var fallback = Vector256.ConditionalSelect(Vector256.Equals(gv, gv), Vector256.LoadUnsafe(ref p0, (nuint)k) - two, nan);
                 Vector256.ConditionalSelect(positive, Vector256.LoadUnsafe(ref r0, (nuint)k), fallback).StoreUnsafe(ref k0, (nuint)k);
             }
         }
 
         for (; k < n; k++)
         {
-            keys[k] = g[k] > 0f ? r[k] : p[k] - 2f;
+            float gk = g[k];
+            keys[k] = gk > 0f ? r[k] : float.IsNaN(gk) ? float.NaN : p[k] - 2f;
         }
+    }
+
+    /// <summary>max |g[k]| over the non-NaN values; 0 when there are none.</summary>
+    public static float MaxMagnitudeIgnoringNaN(ReadOnlySpan<float> values)
+    {
+        float max = 0f;
+        foreach (float v in values)
+        {
+            // NaN fails the comparison and is skipped.
+            float a = MathF.Abs(v);
+            if (a > max)
+            {
+                max = a;
+            }
+        }
+
+        return max;
     }
 
     /// <summary>Gathers <c>values[ids[p]]</c> into <paramref name="destination"/>, or copies <c>values[1..]</c> when ids is empty.</summary>

@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -7,7 +8,8 @@ namespace Ipg;
 /// <summary>
 /// Partial selection of the best k entries by key (O(n log k), no full sort). Higher keys first; equal
 /// keys are broken by the lower item id, so results are deterministic. NaN keys and excluded ids are
-/// skipped.
+/// skipped. The one top-K of the code base: the re-ranker, the baselines, the simulator's oracle and the
+/// analysis helpers all select through it, in single (<see cref="float"/>) or double precision.
 /// </summary>
 internal static class TopKSelector
 {
@@ -17,7 +19,8 @@ internal static class TopKSelector
     /// <param name="excluded">Bitmap over item ids (bit id set = skip); empty means none.</param>
     /// <param name="order">Receives the selected positions, best first; its length is k.</param>
     /// <returns>The number of positions written.</returns>
-    public static int Select(ReadOnlySpan<float> keys, ReadOnlySpan<int> ids, ReadOnlySpan<ulong> excluded, Span<int> order)
+    public static int Select<T>(ReadOnlySpan<T> keys, ReadOnlySpan<int> ids, ReadOnlySpan<ulong> excluded, Span<int> order)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
         int k = order.Length;
         if (k == 0)
@@ -33,8 +36,8 @@ internal static class TopKSelector
         // Fill the heap with the first k entries that count.
         for (; pos < keys.Length && count < k; pos++)
         {
-            float key = keys[pos];
-            if (float.IsNaN(key))
+            T key = keys[pos];
+            if (T.IsNaN(key))
             {
                 continue;
             }
@@ -55,18 +58,18 @@ internal static class TopKSelector
             // The heap is full: an entry can only enter with a key ≥ the worst kept key (the threshold). Blocks
             // of eight keys all below it (or NaN) are skipped with one vector compare; the others are offered one
             // by one, exactly as the scalar loop would, so the result does not depend on the vector path.
-            float threshold = keys[order[0]];
-            if (Vector256.IsHardwareAccelerated)
+            T threshold = keys[order[0]];
+            if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
             {
-                ref float first = ref MemoryMarshal.GetReference(keys);
-                for (; pos <= keys.Length - Vector256<float>.Count; pos += Vector256<float>.Count)
+                ref T first = ref MemoryMarshal.GetReference(keys);
+                for (; pos <= keys.Length - Vector256<T>.Count; pos += Vector256<T>.Count)
                 {
                     if (!Vector256.GreaterThanOrEqualAny(Vector256.LoadUnsafe(ref first, (nuint)pos), Vector256.Create(threshold)))
                     {
                         continue;
                     }
 
-                    for (int q = pos; q < pos + Vector256<float>.Count; q++)
+                    for (int q = pos; q < pos + Vector256<T>.Count; q++)
                     {
                         threshold = Offer(q, keys, ids, identity, excluded, checkExcluded, order, count, threshold);
                     }
@@ -92,9 +95,10 @@ internal static class TopKSelector
 
     /// <summary>Offers position <paramref name="pos"/> to the full heap; returns the (possibly new) threshold.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Offer(int pos, ReadOnlySpan<float> keys, ReadOnlySpan<int> ids, bool identity, ReadOnlySpan<ulong> excluded, bool checkExcluded, Span<int> order, int count, float threshold)
+    private static T Offer<T>(int pos, ReadOnlySpan<T> keys, ReadOnlySpan<int> ids, bool identity, ReadOnlySpan<ulong> excluded, bool checkExcluded, Span<int> order, int count, T threshold)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
-        float key = keys[pos];
+        T key = keys[pos];
         if (!(key >= threshold))
         {
             return threshold; // below the worst kept key, or NaN
@@ -119,14 +123,16 @@ internal static class TopKSelector
     private static int IdOf(ReadOnlySpan<int> ids, int pos) => ids.IsEmpty ? pos + 1 : ids[pos];
 
     /// <summary>True when position <paramref name="a"/> ranks below position <paramref name="b"/>.</summary>
-    private static bool Worse(int a, int b, ReadOnlySpan<float> keys, ReadOnlySpan<int> ids)
+    private static bool Worse<T>(int a, int b, ReadOnlySpan<T> keys, ReadOnlySpan<int> ids)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
-        float ka = keys[a];
-        float kb = keys[b];
+        T ka = keys[a];
+        T kb = keys[b];
         return ka < kb || (ka == kb && IdOf(ids, a) > IdOf(ids, b));
     }
 
-    private static void SiftUp(Span<int> heap, int index, ReadOnlySpan<float> keys, ReadOnlySpan<int> ids)
+    private static void SiftUp<T>(Span<int> heap, int index, ReadOnlySpan<T> keys, ReadOnlySpan<int> ids)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
         int item = heap[index];
         while (index > 0)
@@ -144,7 +150,8 @@ internal static class TopKSelector
         heap[index] = item;
     }
 
-    private static void SiftDown(Span<int> heap, int index, int size, ReadOnlySpan<float> keys, ReadOnlySpan<int> ids)
+    private static void SiftDown<T>(Span<int> heap, int index, int size, ReadOnlySpan<T> keys, ReadOnlySpan<int> ids)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
         int item = heap[index];
         while (true)

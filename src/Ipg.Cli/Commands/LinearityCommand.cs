@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Ipg.Encoders;
+using Ipg.Guidance;
 using Ipg.Policies;
 using Ipg.Simulation;
 using Ipg.Simulation.Analysis;
@@ -237,7 +238,7 @@ internal static class LinearityCommand
             var fit = report.Overall.LoggedMoves;
             string optionsLine = double.IsNaN(fit.Gamma)
                 ? "(no γ̂)"
-                : string.Create(CultureInfo.InvariantCulture, $"IpgOptions.Paper with {{ Form = GuidanceForm.Absolute, Gamma = {fit.GammaForOptions:0.###}f }}");
+                : string.Create(CultureInfo.InvariantCulture, $"IpgOptions.Paper with {{ Guidance = LinearGuidance.Absolute({fit.GammaForOptions:0.###}f) }}");
             Console.WriteLine($"γ̂ as the re-ranker's γ (only the Absolute form's ranking depends on γ; the Increase form's does not): {optionsLine}");
 
             var timings = s.TimingRequests > 0 ? MeasureCost(encoder, sequences, s.TimingRequests, s.ExactCandidates, s.Analysis.Seed) : [];
@@ -310,13 +311,13 @@ internal static class LinearityCommand
         };
         foreach (int m in exactM.Where(m => m > 0).Distinct())
         {
-            policies.Add(new IpgPolicy(new IpgReranker(encoder, IpgOptions.Paper with { LookAhead = LookAheadMode.Exact, ExactCandidates = m }), $"IPG (exact, M = {m})"));
+            policies.Add(new IpgPolicy(new IpgReranker(encoder, IpgOptions.Paper with { Guidance = new ExactLookAheadGuidance(LinearGuidance.Default, m) }), $"IPG (exact, M = {m})"));
         }
 
         if (double.IsFinite(affine.A) && double.IsFinite(affine.B) && affine.B > 0)
         {
             // (a, b) fitted on the candidate moves of (a, b) above: the cheap alternative to the exact mode.
-            policies.Add(new AffineLookAheadPolicy(affine.A, affine.B, string.Create(CultureInfo.InvariantCulture, $"IPG (affine look-ahead, a = {affine.A:0.###}, b = {affine.B:0.###})")));
+            policies.Add(new IpgPolicy(new IpgReranker(encoder, IpgOptions.Paper with { Guidance = LinearGuidance.Affine(affine.A, affine.B) }), string.Create(CultureInfo.InvariantCulture, $"IPG (affine look-ahead, a = {affine.A:0.###}, b = {affine.B:0.###})")));
         }
 
         policies.Add(new OracleLookAheadPolicy(NegativeGuidancePolicy.Raw, "IPG (oracle look-ahead)"));
@@ -351,7 +352,7 @@ internal static class LinearityCommand
         }).ToList();
     }
 
-    /// <summary>Times <see cref="IpgReranker.Recommend"/> (K = 1) per look-ahead mode on the same histories and targets.</summary>
+    /// <summary>Times <c>IpgReranker.Recommend</c> (K = 1) per look-ahead mode on the same histories and targets.</summary>
     private static List<CostRow> MeasureCost(ISequentialEncoder encoder, IReadOnlyList<int[]> sequences, int requests, int[] exactM, int seed)
     {
         var random = new Random(seed + 1);
@@ -370,7 +371,7 @@ internal static class LinearityCommand
         var modes = new List<(string Mode, IpgOptions Options)> { ("linear", IpgOptions.Paper) };
         foreach (int m in exactM.Where(m => m > 0).Union([10, 20]).Order())
         {
-            modes.Add(($"exact, M = {m}", IpgOptions.Paper with { LookAhead = LookAheadMode.Exact, ExactCandidates = m }));
+            modes.Add(($"exact, M = {m}", IpgOptions.Paper with { Guidance = new ExactLookAheadGuidance(LinearGuidance.Default, m) }));
         }
 
         var rows = new List<CostRow>();

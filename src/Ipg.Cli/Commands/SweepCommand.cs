@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
+using Ipg.Guidance;
 using Ipg.Policies;
 using Ipg.Simulation.Guidance;
 using Ipg.Simulation.Reproduction;
@@ -21,18 +22,54 @@ internal static class SweepCommand
     {
         var setup = new ExperimentSetup("sweep", defaultUsers: 300, defaultTargets: 3);
         var baselines = new Option<bool>("--baselines") { Description = "Also sweep TargetSimilarity's α and Rec2Inf's shortlist size M." };
-        var exact = new Option<bool>("--exact") { Description = "Also run the exact look-ahead (M = 10, 20); each user then costs M extra encodings per round." };
-        var command = new Command("sweep", "Chart the accuracy/guidance frontier of the re-ranker's knobs (γ of the Absolute form, form × negative guidance, …).") { baselines, exact };
+        var exact = new Option<bool>("--exact") { Description = "Also run the exact look-ahead (M = 10, 20, and its strength series at M = 20); each user then costs M extra encodings per round." };
+        var affine = new Option<string?>("--affine")
+        {
+            Description = "The fitted affine move \"a,b\" of the model (ipg analyze linearity prints it); default 0.916,4.734, the embedded default model's fit (docs/linear-assumption.md).",
+            CustomParser = result => result.Tokens.Count == 0 ? null : result.Tokens[0].Value,
+        };
+        affine.Validators.Add(result =>
+        {
+            var text = result.Tokens.Count == 0 ? null : result.Tokens[0].Value;
+            if (text is not null && ParseAffine(text) is null)
+            {
+                result.AddError($"--affine expects \"a,b\" with finite a and positive b (e.g. 0.916,4.734), got \"{text}\".");
+            }
+        });
+        var command = new Command("sweep", "Chart the accuracy/guidance frontier of the re-ranker's knobs (γ of the Absolute form, form × negative guidance, the strength λ of every guidance model, …).") { baselines, exact, affine };
         foreach (var option in setup.Options)
         {
             command.Options.Add(option);
         }
 
-        command.SetAction((parseResult, cancellationToken) => Task.FromResult(Run(setup, parseResult, parseResult.GetValue(baselines), parseResult.GetValue(exact), cancellationToken)));
+        command.SetAction((parseResult, cancellationToken) => Task.FromResult(Run(setup, parseResult, parseResult.GetValue(baselines), parseResult.GetValue(exact), ParseAffine(parseResult.GetValue(affine)), cancellationToken)));
         return command;
     }
 
-    internal static IReadOnlyList<(string Series, string Setting, IRecommendationPolicy Policy)> Settings(ISequentialEncoder encoder, bool baselines, bool exact)
+    /// <summary>"a,b" → (a, b) with finite a and finite, positive b; null when absent or malformed.</summary>
+    internal static (double A, double B)? ParseAffine(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return null;
+        }
+
+        var parts = text.Split(',');
+        return parts.Length == 2
+            && double.TryParse(parts[0], NumberStyles.Float, CultureInfo.InvariantCulture, out double a)
+            && double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out double b)
+            && double.IsFinite(a) && double.IsFinite(b) && b > 0
+            ? (a, b)
+            : null;
+    }
+
+    /// <summary>The strengths λ charted for every guidance model (denser near 1, where the shift S·(1 − λ)/λ is small).</summary>
+    internal static readonly float[] Strengths = [0f, 0.5f, 0.8f, 0.9f, 0.95f, 0.98f, 1f];
+
+    /// <summary>The fitted affine move of the embedded default model (docs/linear-assumption.md), used unless --affine says otherwise.</summary>
+    internal static readonly (double A, double B) DefaultAffine = (0.916, 4.734);
+
+    internal static IReadOnlyList<(string Series, string Setting, IRecommendationPolicy Policy)> Settings(ISequentialEncoder encoder, bool baselines, bool exact, (double A, double B)? affine = null)
     {
         var settings = new List<(string, string, IRecommendationPolicy)>();
         // γ of the Absolute form, under both negative-guidance policies: with SASRec's unnormalised
@@ -42,7 +79,7 @@ internal static class SweepCommand
         {
             foreach (float gamma in Gammas)
             {
-                var options = IpgOptions.Paper with { Form = GuidanceForm.Absolute, Gamma = gamma, NegativeGuidance = negative };
+                var options = IpgOptions.Paper with { Guidance = LinearGuidance.Absolute(gamma), NegativeGuidance = negative };
                 settings.Add(($"IPG Absolute ({negative}), γ", gamma.ToString("0.###", CultureInfo.InvariantCulture), new IpgPolicy(new IpgReranker(encoder, options))));
             }
         }
@@ -51,8 +88,25 @@ internal static class SweepCommand
         {
             foreach (var negative in Enum.GetValues<NegativeGuidancePolicy>())
             {
-                var options = IpgOptions.Paper with { Form = form, NegativeGuidance = negative };
+                var options = IpgOptions.Paper with { Guidance = GuidanceModels.FromForm(form), NegativeGuidance = negative };
                 settings.Add(("IPG form / negative guidance", $"{form}/{negative}", new IpgPolicy(new IpgReranker(encoder, options))));
+            }
+        }
+
+        // The strength λ of every guidance model (raw product, as published, at λ = 1).
+        var (a, b) = affine ?? DefaultAffine;
+        var models = new List<IGuidanceModel> { LinearGuidance.Default, CosineGuidance.Instance, LinearGuidance.Affine(a, b) };
+        if (exact)
+        {
+            models.Add(new ExactLookAheadGuidance(LinearGuidance.Default, 20));
+        }
+
+        foreach (var model in models)
+        {
+            foreach (float lambda in Strengths)
+            {
+                var options = IpgOptions.Paper with { Guidance = model, Strength = lambda };
+                settings.Add(($"λ, {model.Name}", lambda.ToString("0.##", CultureInfo.InvariantCulture), new IpgPolicy(new IpgReranker(encoder, options))));
             }
         }
 
@@ -60,7 +114,7 @@ internal static class SweepCommand
         {
             foreach (int m in new[] { 10, 20 })
             {
-                var options = IpgOptions.Paper with { LookAhead = LookAheadMode.Exact, ExactCandidates = m };
+                var options = IpgOptions.Paper with { Guidance = new ExactLookAheadGuidance(LinearGuidance.Default, m) };
                 settings.Add(("IPG exact look-ahead, M", m.ToString(CultureInfo.InvariantCulture), new IpgPolicy(new IpgReranker(encoder, options))));
             }
         }
@@ -82,7 +136,7 @@ internal static class SweepCommand
         return settings;
     }
 
-    private static int Run(ExperimentSetup setup, ParseResult parseResult, bool baselines, bool exact, CancellationToken cancellationToken)
+    private static int Run(ExperimentSetup setup, ParseResult parseResult, bool baselines, bool exact, (double A, double B)? affine, CancellationToken cancellationToken)
     {
         var (prepared, exitCode) = setup.Prepare(parseResult, "sweep", cancellationToken);
         if (prepared is null)
@@ -93,7 +147,7 @@ internal static class SweepCommand
         using (prepared)
         {
             int k = prepared.Options.Rounds;
-            var settings = Settings(prepared.Encoder, baselines, exact);
+            var settings = Settings(prepared.Encoder, baselines, exact, affine);
             var rows = new List<(string Series, string Setting, GuidanceResult Result)>();
             for (int s = 0; s < settings.Count; s++)
             {
@@ -110,12 +164,12 @@ internal static class SweepCommand
             AtomicFile.Write(csv, stream =>
             {
                 using var writer = new StreamWriter(stream, new UTF8Encoding(false), leaveOpen: true);
-                writer.WriteLine($"series,setting,HR@{k},IoI@{k},IoI@{k}_ci95_low,IoI@{k}_ci95_high,IoR@{k},seconds");
+                writer.WriteLine($"series,setting,HR@{k},IoI@{k},IoI@{k}_ci95_low,IoI@{k}_ci95_high,IoR@{k},seconds,guidance,strength");
                 foreach (var (series, setting, result) in rows)
                 {
                     var last = ReproductionReport.At(result, k)!;
                     writer.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"\"{series}\",\"{setting}\",{last.HitRate.Mean:F6},{last.IncreaseOfInterest.Mean:F6},{last.IncreaseOfInterest.Lower:F6},{last.IncreaseOfInterest.Upper:F6},{last.IncreaseOfRanking.Mean:F3},{result.Elapsed.TotalSeconds:F2}"));
+                        $"\"{series}\",\"{setting}\",{last.HitRate.Mean:F6},{last.IncreaseOfInterest.Mean:F6},{last.IncreaseOfInterest.Lower:F6},{last.IncreaseOfInterest.Upper:F6},{last.IncreaseOfRanking.Mean:F3},{result.Elapsed.TotalSeconds:F2},\"{result.Guidance?.Model ?? ""}\",{(result.Guidance is null ? "" : result.Guidance.Strength.ToString("0.###", CultureInfo.InvariantCulture))}"));
                 }
             });
 

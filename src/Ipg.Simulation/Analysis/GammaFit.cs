@@ -1,3 +1,5 @@
+using Ipg.Guidance;
+
 namespace Ipg.Simulation.Analysis;
 
 /// <summary>
@@ -30,7 +32,7 @@ public sealed record GammaFit(
     double MeanItemNorm)
 {
     /// <summary>
-    /// γ̂ clamped into the range <see cref="IpgOptions.Gamma"/> accepts, <c>[0, 0.999]</c>; NaN stays NaN.
+    /// γ̂ clamped into the range <see cref="LinearGuidance.Absolute"/> accepts, <c>[0, 0.999]</c>; NaN stays NaN.
     /// </summary>
     public float GammaForOptions => double.IsNaN(Gamma) ? float.NaN : (float)Math.Clamp(Gamma, 0.0, 0.999);
 
@@ -42,5 +44,5 @@ public sealed record GammaFit(
     /// <exception cref="InvalidOperationException">No pairs were fitted (γ̂ is NaN).</exception>
     public IpgOptions ToAbsoluteOptions() => double.IsNaN(Gamma)
         ? throw new InvalidOperationException("No pairs were fitted, so there is no γ̂.")
-        : IpgOptions.Paper with { Form = GuidanceForm.Absolute, Gamma = GammaForOptions };
+        : IpgOptions.Paper with { Guidance = LinearGuidance.Absolute(GammaForOptions) };
 }

@@ -43,12 +43,10 @@ public static class RankAgreement
     {
         ArgumentNullException.ThrowIfNull(scores);
         ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
-        return Enumerable.Range(0, scores.Count)
-            .Where(i => !double.IsNaN(scores[i]))
-            .OrderByDescending(i => scores[i])
-            .ThenBy(i => i)
-            .Take(k)
-            .ToArray();
+        var keys = scores as double[] ?? [.. scores];
+        var order = new int[Math.Min(k, keys.Length)];
+        int written = TopKSelector.Select<double>(keys, ReadOnlySpan<int>.Empty, default, order);
+        return written == order.Length ? order : order[..written];
     }
 
     /// <summary>

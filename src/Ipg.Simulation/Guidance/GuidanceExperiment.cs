@@ -113,6 +113,6 @@ public sealed class GuidanceExperiment
         }
 
         var summary = MetricsSummary.Summarize(results, Runner.Options.Metrics.ConfidenceLevel);
-        return new GuidanceResult(policy.Name, results, summary, watch.Elapsed);
+        return new GuidanceResult(policy.Name, results, summary, watch.Elapsed, policy.Guidance);
     }
 }

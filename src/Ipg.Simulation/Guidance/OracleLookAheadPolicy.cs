@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using Ipg.Policies;
 
 namespace Ipg.Simulation.Guidance;
@@ -6,8 +5,9 @@ namespace Ipg.Simulation.Guidance;
 /// <summary>
 /// IPG with a perfect look-ahead: r = p̂·g where p̂ still comes from the encoder (SASRec: sigmoid(ê_u·ê_i)),
 /// but g is the simulator's <b>true</b> one-round gain of preference for the target if the user clicked i,
-/// pref(u, j | click on i) − pref(u, j) (<see cref="TopicSimulator.TargetGainsIfClicked"/>), instead of the
-/// encoder's linear (or exact) guess. The upper bound on what a better look-ahead can buy IPG.
+/// pref(u, j | click on i) − pref(u, j) (<see cref="OracleLookAheadGuidance"/>), instead of the encoder's linear
+/// (or exact) guess. The upper bound on what a better look-ahead can buy IPG. It is <see cref="IpgPolicy"/> over a
+/// re-ranker whose guidance model is <see cref="OracleLookAheadGuidance"/>, bound to the run's simulator.
 /// </summary>
 /// <remarks>
 /// <para>Unlike <see cref="OraclePolicy"/>, the click probability is the model's, not the simulator's: only the
@@ -15,7 +15,8 @@ namespace Ipg.Simulation.Guidance;
 /// <see cref="GuidanceRunner"/> does; context user u is simulator user u and item id k + 1 is simulator item k.</para>
 /// <para>Negative guidance follows <see cref="NegativeGuidancePolicy"/> as in <see cref="IpgReranker"/>: Raw (the
 /// paper's argmax of p̂·g, the default here, like <see cref="IpgOptions.Paper"/>) or AccuracyFallback (candidates
-/// with g ≤ 0 rank below every positive one, by p̂). Ties go to the lowest item id. Thread-safe once bound.</para>
+/// with g ≤ 0 rank below every positive one, by p̂), applied by the re-ranker. Ties go to the lowest item id.
+/// Thread-safe once bound.</para>
 /// </remarks>
 public sealed class OracleLookAheadPolicy : ISimulatorBoundPolicy
 {
@@ -52,6 +53,9 @@ public sealed class OracleLookAheadPolicy : ISimulatorBoundPolicy
     public NegativeGuidancePolicy NegativeGuidance { get; }
 
     /// <inheritdoc />
+    public PolicyGuidance Guidance => new("oracle-look-ahead (simulator truth; a bound)", NegativeGuidance, 1f);
+
+    /// <inheritdoc />
     public IRecommendationPolicy BindTo(TopicSimulator simulator)
     {
         ArgumentNullException.ThrowIfNull(simulator);
@@ -78,36 +82,8 @@ public sealed class OracleLookAheadPolicy : ISimulatorBoundPolicy
             throw new ArgumentException($"Need {users} users × {k} slate entries, got {slates.Length}.", nameof(slates));
         }
 
-        int target = context.Target.ItemId - 1;
-        var mask = context.Exclusions;
-        var items = encoder.ItemEmbeddings;
-        bool raw = NegativeGuidance == NegativeGuidancePolicy.Raw;
-        Parallel.For(
-            0,
-            users,
-            new ParallelOptions { CancellationToken = cancellationToken },
-            () => (Gains: new double[n], Logits: new float[n], Keys: new double[n]),
-            (u, _, buffers) =>
-            {
-                var user = context.UserEmbedding(u);
-                for (int i = 0; i < n; i++)
-                {
-                    buffers.Logits[i] = TensorPrimitives.Dot(user, items[i + 1]);
-                }
-
-                encoder.ComputeProbabilities(buffers.Logits, buffers.Logits);
-                sim.TargetGainsIfClicked(u, target, buffers.Gains);
-                for (int i = 0; i < n; i++)
-                {
-                    double p = buffers.Logits[i];
-                    double g = buffers.Gains[i];
-                    buffers.Keys[i] = raw || g > 0 ? p * g : p - 2.0;
-                }
-
-                SlateSelection.FillByKey(buffers.Keys, mask, u, slates.Span.Slice(u * k, k));
-
-                return buffers;
-            },
-            _ => { });
+        // The re-ranker's chain with the simulator's true gain as g: one scoring chain, one top-K.
+        var reranker = new IpgReranker(encoder, new IpgOptions { Guidance = new OracleLookAheadGuidance(sim), NegativeGuidance = NegativeGuidance });
+        new IpgPolicy(reranker, Name).Recommend(context, slates, cancellationToken);
     }
 }

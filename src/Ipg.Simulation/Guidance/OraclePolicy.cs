@@ -66,7 +66,7 @@ public sealed class OraclePolicy : ISimulatorBoundPolicy
             0,
             users,
             new ParallelOptions { CancellationToken = cancellationToken },
-            () => (Gains: new double[items], Prefs: new double[items]),
+            () => (Gains: new double[items], Prefs: new double[items], Order: new int[k]),
             (u, _, buffers) =>
             {
                 sim.TargetGainsIfClicked(u, target, buffers.Gains);
@@ -77,7 +77,15 @@ public sealed class OraclePolicy : ISimulatorBoundPolicy
                     buffers.Gains[i] *= p;
                 }
 
-                SlateSelection.FillByKey(buffers.Gains, mask, u, slates.Span.Slice(u * k, k));
+                // The one top-K, in double precision: highest expected gain first, ties to the lowest id, NaN and
+                // excluded items skipped.
+                var slate = slates.Span.Slice(u * k, k);
+                slate.Clear();
+                int written = TopKSelector.Select<double>(buffers.Gains, ReadOnlySpan<int>.Empty, mask is null ? default : mask.Row(u), buffers.Order);
+                for (var s = 0; s < written; s++)
+                {
+                    slate[s] = buffers.Order[s] + 1;
+                }
 
                 return buffers;
             },

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
+using Ipg.Guidance;
 using Ipg.Policies;
 using Ipg.Simulation.Guidance;
 
@@ -54,7 +55,7 @@ public static class PaperReproduction
         return
         [
             new IpgPolicy(new IpgReranker(encoder, ipgOptions ?? IpgOptions.Paper)),
-            new IpgPolicy(new IpgReranker(encoder, IpgOptions.Paper with { Form = GuidanceForm.Cosine }), "IPG-Cosine"),
+            new IpgPolicy(new IpgReranker(encoder, IpgOptions.Paper with { Guidance = CosineGuidance.Instance }), "IPG-Cosine"),
             new GreedyPolicy(),
             new TargetSimilarityPolicy(10f),
             new Rec2InfPolicy(50),

@@ -108,6 +108,18 @@ public static class ReproductionReport
     {
         json.WriteStartObject();
         json.WriteString("name", policy.PolicyName);
+        if (policy.Guidance is { } guidance)
+        {
+            // Which guidance model, target kind and strength the row used (the guidance runner's targets are single items).
+            json.WriteString("guidance", guidance.Model);
+            json.WriteString("negative_guidance", guidance.NegativeGuidance.ToString());
+            json.WriteNumber("strength", guidance.Strength);
+            json.WriteString("target_kind", "item");
+        }
+        else
+        {
+            json.WriteNull("guidance");
+        }
         foreach (var (metric, pick) in Metrics())
         {
             foreach (int k in TableCheckpoints)

@@ -6,10 +6,10 @@ namespace Ipg.Diagnostics;
 internal static partial class Log
 {
     [LoggerMessage(EventId = 1001, Level = LogLevel.Warning,
-        Message = "No candidate has positive guidance towards target {TargetItemId} ({Candidates} candidates); policy {Policy} applied.")]
-    public static partial void NoPositiveGuidance(ILogger logger, int targetItemId, int candidates, NegativeGuidancePolicy policy);
+        Message = "No candidate has positive guidance towards target {Target} ({Candidates} candidates); policy {Policy} applied.")]
+    public static partial void NoPositiveGuidance(ILogger logger, string target, int candidates, NegativeGuidancePolicy policy);
 
     [LoggerMessage(EventId = 1000, Level = LogLevel.Information,
-        Message = "IPG re-ranker ready: {ItemCount} items, d = {Dimension}, form {Form}, γ = {Gamma}, negative guidance {Policy}.")]
-    public static partial void RerankerCreated(ILogger logger, int itemCount, int dimension, GuidanceForm form, float gamma, NegativeGuidancePolicy policy);
+        Message = "IPG re-ranker ready: {ItemCount} items, d = {Dimension}, guidance {Guidance}, negative guidance {Policy}, strength {Strength}.")]
+    public static partial void RerankerCreated(ILogger logger, int itemCount, int dimension, string guidance, NegativeGuidancePolicy policy, float strength);
 }

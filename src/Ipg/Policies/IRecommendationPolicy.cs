@@ -21,6 +21,12 @@ public interface IRecommendationPolicy
     /// </summary>
     bool UsesUserEmbeddings => true;
 
+    /// <summary>
+    /// For a policy that re-ranks with a guidance model (IPG and its variants): which model, negative-guidance
+    /// policy and strength, recorded beside its results; null for the baselines. Default null.
+    /// </summary>
+    PolicyGuidance? Guidance => null;
+
     /// <summary>Fills <paramref name="slates"/> with one ranked slate per user.</summary>
     /// <param name="context">Users, encodings, target, exclusions and slate size.</param>
     /// <param name="slates">

@@ -3,8 +3,9 @@ using System.Buffers;
 namespace Ipg.Policies;
 
 /// <summary>
-/// IPG as a policy: each user's slate is the top of the re-ranked catalogue for the round's target, in the
-/// re-ranker's look-ahead mode (the exact mode re-encodes from <see cref="PolicyContext.Histories"/>).
+/// IPG as a policy: each user's slate is the top of the re-ranked catalogue for the round's target, with the
+/// re-ranker's guidance model and strength. The model sees each user's history (<see cref="PolicyContext.Histories"/>)
+/// and index, so look-ahead models re-encode and per-user models can look users up.
 /// </summary>
 public sealed class IpgPolicy : IRecommendationPolicy
 {
@@ -28,6 +29,9 @@ public sealed class IpgPolicy : IRecommendationPolicy
     public string Name { get; }
 
     /// <inheritdoc />
+    public PolicyGuidance Guidance => PolicyGuidance.From(Reranker.Options);
+
+    /// <inheritdoc />
     public void Recommend(PolicyContext context, Memory<int> slates, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -41,7 +45,7 @@ public sealed class IpgPolicy : IRecommendationPolicy
             var ranked = ArrayPool<RankedItem>.Shared.Rent(slate.Length);
             try
             {
-                int written = Reranker.RerankUser(context.Histories[u].Span, user, context.Target, ranked.AsSpan(0, slate.Length), excluded);
+                int written = Reranker.RerankUser(context.Histories[u].Span, true, u, user, context.Target, ranked.AsSpan(0, slate.Length), excluded, Reranker.Options.Strength);
                 for (int i = 0; i < written; i++)
                 {
                     slate[i] = ranked[i].ItemId;

@@ -42,7 +42,7 @@ internal static class PolicyLoop
             Scoring.CatalogueLogits(user, items, logits);
             computeKeys(logits, context.Target, scratch.Keys);
             var order = scratch.Order;
-            int written = TopKSelector.Select(scratch.Keys, ReadOnlySpan<int>.Empty, excluded, order);
+            int written = TopKSelector.Select<float>(scratch.Keys, ReadOnlySpan<int>.Empty, excluded, order);
             for (int i = 0; i < written; i++)
             {
                 slate[i] = order[i] + 1;

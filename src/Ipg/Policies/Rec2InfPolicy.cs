@@ -36,7 +36,7 @@ public sealed class Rec2InfPolicy : IRecommendationPolicy
 
             // Stage 1: the top-M by logit.
             var shortlist = scratch.Order[..Math.Min(m, scratch.Order.Length)];
-            int found = TopKSelector.Select(logits, ReadOnlySpan<int>.Empty, excluded, shortlist);
+            int found = TopKSelector.Select<float>(logits, ReadOnlySpan<int>.Empty, excluded, shortlist);
             var ids = scratch.Ids[..found];
             for (int i = 0; i < found; i++)
             {
@@ -47,7 +47,7 @@ public sealed class Rec2InfPolicy : IRecommendationPolicy
             var closeness = scratch.Keys[..found];
             Scoring.Gather(targetDots.TargetDots, ids, catalogue: false, closeness);
             var order = scratch.Order[..Math.Min(slate.Length, found)];
-            int written = TopKSelector.Select(closeness, ids, default, order);
+            int written = TopKSelector.Select<float>(closeness, ids, default, order);
             for (int i = 0; i < written; i++)
             {
                 slate[i] = ids[order[i]];
