@@ -1,3 +1,4 @@
+using Ipg.Guidance;
 using BenchmarkDotNet.Attributes;
 using Ipg.Encoders;
 
@@ -32,7 +33,7 @@ public class LookAheadBenchmarks
     {
         _encoder = SasRecDefaultModel.Load(OnnxSasRecEncoderOptions.Default with { IntraOpThreads = 1, BatchParallelism = 1 });
         _linear = new IpgReranker(_encoder, IpgOptions.Paper);
-        _exact = new IpgReranker(_encoder, IpgOptions.Paper with { LookAhead = LookAheadMode.Exact, ExactCandidates = M });
+        _exact = new IpgReranker(_encoder, IpgOptions.Paper with { Guidance = new ExactLookAheadGuidance(LinearGuidance.Default, M) });
         _target = _linear.PrepareTarget(2277);
         var random = new Random(42);
         _history = Enumerable.Range(0, Length).Select(_ => random.Next(1, _encoder.ItemCount + 1)).ToArray();

@@ -3,6 +3,7 @@
 // Run: dotnet run --project samples/Reproduction -c Release
 using Ipg;
 using Ipg.Encoders;
+using Ipg.Guidance;
 using Ipg.Policies;
 using Ipg.Simulation.Reproduction;
 
@@ -25,7 +26,7 @@ IRecommendationPolicy[] policies =
     new GreedyPolicy(),
     new IpgPolicy(new IpgReranker(encoder, IpgOptions.Paper), "IPG (paper)"),
     new IpgPolicy(new IpgReranker(encoder, IpgOptions.Default), "IPG (default)"),
-    new IpgPolicy(new IpgReranker(encoder, IpgOptions.Default with { Form = GuidanceForm.Cosine }), "IPG (cosine)"),
+    new IpgPolicy(new IpgReranker(encoder, IpgOptions.Default with { Guidance = CosineGuidance.Instance }), "IPG (cosine)"),
 ];
 
 var result = PaperReproduction.Run(world, experiment, policies, options);

@@ -9,7 +9,7 @@ namespace Microsoft.Extensions.DependencyInjection;
 /// <remarks>
 /// Registers, as singletons: the <see cref="Ipg.ISequentialEncoder"/> built by the factory you pass
 /// (disposed with the container when it is <see cref="IDisposable"/>), <see cref="Ipg.IpgReranker"/>
-/// over it, and <see cref="Ipg.Extensions.DependencyInjection.IpgServiceOptions"/> validated with data
+/// over it, a <see cref="Ipg.GuidanceTargetCache"/> over its item table, and <see cref="Ipg.Extensions.DependencyInjection.IpgServiceOptions"/> validated with data
 /// annotations and <see cref="Ipg.IpgOptions.Validate"/> when the host starts (<c>ValidateOnStart</c>).
 /// </remarks>
 public static class IpgServiceCollectionExtensions
@@ -127,6 +127,9 @@ public static class IpgServiceCollectionExtensions
             sp.GetRequiredService<Ipg.ISequentialEncoder>(),
             sp.GetRequiredService<IOptions<Ipg.Extensions.DependencyInjection.IpgServiceOptions>>().Value.ToRerankerOptions(),
             sp.GetService<ILogger<Ipg.IpgReranker>>()));
+        services.TryAddSingleton(static sp => new Ipg.GuidanceTargetCache(
+            sp.GetRequiredService<Ipg.ISequentialEncoder>(),
+            sp.GetRequiredService<IOptions<Ipg.Extensions.DependencyInjection.IpgServiceOptions>>().Value.TargetCacheCapacity));
         return services;
     }
 }

@@ -9,7 +9,7 @@ namespace Ipg.Extensions.DependencyInjection;
 /// </summary>
 /// <example>
 /// <code language="json">
-/// { "Ipg": { "Form": "Increase", "Gamma": 0.8, "NegativeGuidance": "AccuracyFallback", "MaxResults": 100 } }
+/// { "Ipg": { "Form": "Cosine", "LookAhead": "Linear", "Strength": 0.9, "NegativeGuidance": "AccuracyFallback", "MaxResults": 100 } }
 /// </code>
 /// </example>
 public sealed class IpgServiceOptions
@@ -40,13 +40,29 @@ public sealed class IpgServiceOptions
     [EnumDataType(typeof(SasRecKernel))]
     public SasRecKernel Kernel { get; set; } = SasRecKernel.OnnxRuntime;
 
-    /// <summary>Guiding-score form; see <see cref="IpgOptions.Form"/>. Default Increase.</summary>
+    /// <summary>Guiding-score form of the built-in guidance model (<see cref="Guidance.GuidanceModels.Create"/>). Default Increase.</summary>
     [EnumDataType(typeof(GuidanceForm))]
-    public GuidanceForm Form { get; set; } = IpgOptions.Default.Form;
+    public GuidanceForm Form { get; set; } = GuidanceForm.Increase;
 
-    /// <summary>γ in [0, 1); see <see cref="IpgOptions.Gamma"/>. Default 0.8.</summary>
+    /// <summary>γ in [0, 1) of the linear forms (<see cref="Guidance.LinearGuidance"/>). Default 0.8.</summary>
     [Range(0.0, 0.9999999, ErrorMessage = "Ipg:Gamma must be in [0, 1).")]
-    public float Gamma { get; set; } = IpgOptions.Default.Gamma;
+    public float Gamma { get; set; } = 0.8f;
+
+    /// <summary>Linear (one-step assumption) or exact (re-encoded, <see cref="Guidance.ExactLookAheadGuidance"/>) look-ahead. Default Linear.</summary>
+    [EnumDataType(typeof(LookAheadMode))]
+    public LookAheadMode LookAhead { get; set; } = LookAheadMode.Linear;
+
+    /// <summary>M, the candidates the exact look-ahead re-encodes per request. Default 20.</summary>
+    [Range(1, 10_000)]
+    public int ExactCandidates { get; set; } = 20;
+
+    /// <summary>The default guidance strength λ in [0, 1] (<see cref="IpgOptions.Strength"/>); a request may pass its own. Default 1.</summary>
+    [Range(0.0, 1.0, ErrorMessage = "Ipg:Strength must be in [0, 1].")]
+    public float Strength { get; set; } = 1f;
+
+    /// <summary>How many prepared targets the registered <see cref="GuidanceTargetCache"/> keeps. Default 1,024.</summary>
+    [Range(1, 1_000_000)]
+    public int TargetCacheCapacity { get; set; } = 1024;
 
     /// <summary>Negative-guidance policy; see <see cref="IpgOptions.NegativeGuidance"/>. Default AccuracyFallback.</summary>
     [EnumDataType(typeof(NegativeGuidancePolicy))]
@@ -64,7 +80,12 @@ public sealed class IpgServiceOptions
     /// <returns>A validated <see cref="IpgOptions"/>.</returns>
     public IpgOptions ToRerankerOptions()
     {
-        var options = new IpgOptions { Form = Form, Gamma = Gamma, NegativeGuidance = NegativeGuidance };
+        var options = new IpgOptions
+        {
+            Guidance = Guidance.GuidanceModels.Create(Form, Gamma, LookAhead, ExactCandidates),
+            NegativeGuidance = NegativeGuidance,
+            Strength = Strength,
+        };
         options.Validate();
         return options;
     }

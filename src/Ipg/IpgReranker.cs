@@ -19,7 +19,7 @@ namespace Ipg;
 /// the product, the negative-guidance policy, exclusions, top-K and ties, batches and telemetry; a guidance
 /// model (<see cref="IGuidanceModel"/>) only writes g.</para>
 /// <para><b>Strength λ</b> (<see cref="IpgOptions.Strength"/>, or per call): the ranking key is computed from
-/// <c>g_λ = λ·g + (1 − λ)·S</c>, with S = max |g| over the request's candidates; r_λ = p̂·g_λ, and the
+/// <c>g_λ = λ·g + (1 − λ)·S</c>, with S = max |g| over the request's candidates (excluded items and NaN left out); r_λ = p̂·g_λ, and the
 /// negative-guidance policy applies to g_λ. λ = 1 is IPG exactly; λ = 0 ranks by the base recommender's logit
 /// <c>ê_u·ê_i</c> (the guidance model is not called, entries report g = 0). In between, λ shifts every g by the
 /// same amount, <c>S·(1 − λ)/λ</c> — the shift the Absolute form's γ applies (it adds γ·ê_j·ê_u), which trades
@@ -136,6 +136,11 @@ public sealed class IpgReranker
         using var scratch = new ScoringScratch(candidates.Length, destination.Length, items.ItemCount);
         Scoring.MarkIds(excludedItems, scratch.Bits);
         int n = Scoring.CompactCandidates(candidates, scratch.Bits, scratch.Ids);
+        if (n == 0)
+        {
+            return 0; // (an empty id list means "the whole catalogue" further down)
+        }
+
         var request = new Request(history, !history.IsEmpty, -1, lambda);
         return RerankCore(userEmbedding, target, scratch.Ids[..n], default, destination, scratch, request);
     }
@@ -329,12 +334,12 @@ public sealed class IpgReranker
     /// r_λ into <paramref name="scores"/>, the key (negative-guidance policy applied) into <paramref name="keys"/>.
     /// NaN guidance gives a NaN key (not a candidate).
     /// </summary>
-    internal void RankingKeys(ReadOnlySpan<float> p, ReadOnlySpan<float> g, Span<float> scores, Span<float> keys, float strength)
+    internal void RankingKeys(ReadOnlySpan<float> p, ReadOnlySpan<float> g, Span<float> scores, Span<float> keys, float strength, ReadOnlySpan<int> ids, ReadOnlySpan<ulong> excluded)
     {
         ReadOnlySpan<float> shifted = g;
         if (strength < 1f)
         {
-            float scale = Scoring.MaxMagnitudeIgnoringNaN(g);
+            float scale = Scoring.MaxMagnitudeIgnoringNaN(g, ids, excluded);
             TensorPrimitives.Multiply(g, strength, keys);
             TensorPrimitives.Add(keys, (1f - strength) * scale, keys);
             shifted = keys;
@@ -438,7 +443,7 @@ public sealed class IpgReranker
         {
             var context = new GuidanceContext(this, user, request.History, request.HasHistory, request.UserIndex, target, ids, n, p, excluded, destination.Length, request.Strength);
             Options.Guidance.ComputeGuidance(context, g);
-            RankingKeys(p, g, r, keys, request.Strength);
+            RankingKeys(p, g, r, keys, request.Strength, ids, excluded);
             if (request.Strength < 1f)
             {
                 TensorPrimitives.Multiply(p, g, r);

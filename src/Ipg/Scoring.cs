@@ -55,17 +55,25 @@ internal static class Scoring
         }
     }
 
-    /// <summary>max |g[k]| over the non-NaN values; 0 when there are none.</summary>
-    public static float MaxMagnitudeIgnoringNaN(ReadOnlySpan<float> values)
+    /// <summary>
+    /// max |values[p]| over the positions whose id is not excluded and whose value is not NaN; 0 when there are
+    /// none. Ids as in <see cref="TopKSelector.Select{T}"/> (empty = position p is item p + 1).
+    /// </summary>
+    public static float MaxMagnitudeIgnoringNaN(ReadOnlySpan<float> values, ReadOnlySpan<int> ids, ReadOnlySpan<ulong> excluded)
     {
         float max = 0f;
-        foreach (float v in values)
+        bool check = !excluded.IsEmpty;
+        for (int p = 0; p < values.Length; p++)
         {
             // NaN fails the comparison and is skipped.
-            float a = MathF.Abs(v);
+            float a = MathF.Abs(values[p]);
             if (a > max)
             {
-                max = a;
+                int id = ids.IsEmpty ? p + 1 : ids[p];
+                if (!check || (excluded[id >> 6] & (1UL << (id & 63))) == 0)
+                {
+                    max = a;
+                }
             }
         }
 

@@ -1,3 +1,4 @@
+using Ipg.Guidance;
 using Ipg.Encoders;
 using Ipg.Extensions.DependencyInjection;
 using Microsoft.Extensions.Configuration;
@@ -24,7 +25,8 @@ public class IpgServiceCollectionExtensionsTests
         provider.GetRequiredService<IStartupValidator>().Validate();
 
         var reranker = provider.GetRequiredService<IpgReranker>();
-        reranker.Options.Should().Be(new IpgOptions { Form = GuidanceForm.Absolute, Gamma = 0.25f, NegativeGuidance = NegativeGuidancePolicy.Raw });
+        reranker.Options.Should().Be(new IpgOptions { Guidance = LinearGuidance.Absolute(0.25f), NegativeGuidance = NegativeGuidancePolicy.Raw });
+        provider.GetRequiredService<GuidanceTargetCache>().GetOrPrepare(2).Items.Should().BeSameAs(reranker.Encoder.ItemEmbeddings);
         provider.GetRequiredService<IOptions<IpgServiceOptions>>().Value.MaxResults.Should().Be(50);
         provider.GetRequiredService<IpgReranker>().Should().BeSameAs(reranker);
         reranker.Encoder.Should().BeSameAs(provider.GetRequiredService<ISequentialEncoder>());
@@ -47,6 +49,33 @@ public class IpgServiceCollectionExtensionsTests
     }
 
     [Fact]
+    public void Configuration_selects_the_exact_look_ahead_and_the_strength()
+    {
+        var config = Config(("Ipg:Form", "Cosine"), ("Ipg:LookAhead", "Exact"), ("Ipg:ExactCandidates", "7"), ("Ipg:Strength", "0.6"));
+        var services = new ServiceCollection();
+        services.AddIpg(config.GetSection(IpgServiceOptions.SectionName), _ => new InMemoryEncoder(Table()));
+        using var provider = services.BuildServiceProvider();
+        provider.GetRequiredService<IStartupValidator>().Validate();
+
+        var options = provider.GetRequiredService<IpgReranker>().Options;
+        var exact = options.Guidance.Should().BeOfType<ExactLookAheadGuidance>().Subject;
+        exact.Candidates.Should().Be(7);
+        exact.Form.Should().Be(GuidanceForm.Cosine);
+        exact.Shortlist.Should().BeSameAs(CosineGuidance.Instance);
+        options.Strength.Should().Be(0.6f);
+    }
+
+    [Fact]
+    public void An_out_of_range_strength_fails_start_up()
+    {
+        var config = Config(("Ipg:Strength", "1.5"));
+        var services = new ServiceCollection();
+        services.AddIpg(config.GetSection(IpgServiceOptions.SectionName), _ => new InMemoryEncoder(Table()));
+        using var provider = services.BuildServiceProvider();
+        FluentActions.Invoking(() => provider.GetRequiredService<IStartupValidator>().Validate()).Should().Throw<OptionsValidationException>().WithMessage("*Strength*");
+    }
+
+    [Fact]
     public void The_encoder_is_a_singleton_disposed_with_the_container()
     {
         var encoder = new DisposableEncoder(new InMemoryEncoder(Table()));
@@ -54,7 +83,7 @@ public class IpgServiceCollectionExtensionsTests
         services.AddIpg(_ => encoder, o => o.Gamma = 0.5f);
         using (var provider = services.BuildServiceProvider())
         {
-            provider.GetRequiredService<IpgReranker>().Options.Gamma.Should().Be(0.5f);
+            provider.GetRequiredService<IpgReranker>().Options.Guidance.Should().Be(LinearGuidance.Increase(0.5f));
             encoder.Disposed.Should().BeFalse();
         }
 

@@ -1,3 +1,5 @@
+using Ipg.Guidance;
+
 namespace Ipg.Tests;
 
 public class IpgOptionsTests
@@ -5,11 +7,12 @@ public class IpgOptionsTests
     [Fact]
     public void Defaults_and_paper_preset_are_as_documented()
     {
-        IpgOptions.Default.Form.Should().Be(GuidanceForm.Increase);
-        IpgOptions.Default.Gamma.Should().Be(0.8f);
+        IpgOptions.Default.Guidance.Should().Be(LinearGuidance.Increase(0.8f));
         IpgOptions.Default.NegativeGuidance.Should().Be(NegativeGuidancePolicy.AccuracyFallback);
-        IpgOptions.Paper.Form.Should().Be(GuidanceForm.Increase);
+        IpgOptions.Default.Strength.Should().Be(1f);
+        IpgOptions.Paper.Guidance.Should().Be(LinearGuidance.Increase(0.8f));
         IpgOptions.Paper.NegativeGuidance.Should().Be(NegativeGuidancePolicy.Raw);
+        IpgOptions.Paper.Strength.Should().Be(1f);
     }
 
     [Theory]
@@ -21,14 +24,34 @@ public class IpgOptionsTests
     [InlineData(float.PositiveInfinity, false)]
     public void Gamma_must_be_in_zero_to_one(float gamma, bool valid)
     {
-        var act = () => new IpgOptions { Gamma = gamma }.Validate();
+        var act = () => LinearGuidance.Absolute(gamma);
         if (valid)
         {
             act.Should().NotThrow();
         }
         else
         {
-            act.Should().Throw<ArgumentOutOfRangeException>().WithParameterName("Gamma");
+            act.Should().Throw<ArgumentOutOfRangeException>().WithParameterName("gamma");
+        }
+    }
+
+    [Theory]
+    [InlineData(0f, true)]
+    [InlineData(0.5f, true)]
+    [InlineData(1f, true)]
+    [InlineData(1.0001f, false)]
+    [InlineData(-0.001f, false)]
+    [InlineData(float.NaN, false)]
+    public void Strength_must_be_in_zero_to_one_inclusive(float strength, bool valid)
+    {
+        var act = () => new IpgOptions { Strength = strength }.Validate();
+        if (valid)
+        {
+            act.Should().NotThrow();
+        }
+        else
+        {
+            act.Should().Throw<ArgumentOutOfRangeException>().WithParameterName("Strength").WithMessage("*finite value in ?0, 1]*");
         }
     }
 }

@@ -1,4 +1,5 @@
 using Ipg.Encoders;
+using Ipg.Guidance;
 using Ipg.Tests.Diagnostics;
 
 namespace Ipg.Tests;
@@ -36,5 +37,42 @@ public class IpgRerankerAllocationTests
 
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         allocated.Should().Be(0);
+    }
+
+    [Fact]
+    public void Every_guidance_model_target_kind_and_strength_allocates_nothing_in_steady_state()
+    {
+        var items = TestData.RandomTable(3533, 48, seed: 2);
+        var encoder = new InMemoryEncoder(items, maxHistoryLength: 70);
+        int[] history = Enumerable.Range(0, 40).Select(i => 1 + (i * 37 % 3533)).ToArray();
+        var user = new float[48];
+        encoder.Encode(history, user);
+        var dest = new RankedItem[10];
+        int[] excluded = [3, 5, 8];
+        foreach (var model in new IGuidanceModel[] { LinearGuidance.Default, LinearGuidance.Absolute(0.4f), LinearGuidance.Affine(0.9, 4.7), CosineGuidance.Instance, new ExactLookAheadGuidance(LinearGuidance.Default, 20) })
+        {
+            var reranker = new IpgReranker(encoder, new IpgOptions { Guidance = model });
+            var item = reranker.PrepareTarget(7);
+            var campaign = reranker.PrepareCampaign([new WeightedItem(7, 1f), new WeightedItem(70, 0.5f), new WeightedItem(700, 2f)]);
+            void Round()
+            {
+                reranker.Recommend(history, item, dest, excluded);
+                reranker.Recommend(history, campaign, dest, excluded, strength: 0.7f);
+                reranker.RerankCatalogue(user, campaign, dest, excluded, strength: 0.3f);
+            }
+
+            for (int i = 0; i < 30; i++)
+            {
+                Round();
+            }
+
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 100; i++)
+            {
+                Round();
+            }
+
+            (GC.GetAllocatedBytesForCurrentThread() - before).Should().Be(0, model.Name);
+        }
     }
 }

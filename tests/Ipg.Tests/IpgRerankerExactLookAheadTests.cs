@@ -1,3 +1,4 @@
+using Ipg.Guidance;
 using Ipg.Encoders;
 using Ipg.Policies;
 using Ipg.Tests.Shared;
@@ -6,7 +7,7 @@ namespace Ipg.Tests;
 
 public class IpgRerankerExactLookAheadTests
 {
-    private static readonly IpgOptions Exact = IpgOptions.Paper with { LookAhead = LookAheadMode.Exact, ExactCandidates = 1000 };
+    private static readonly IpgOptions Exact = IpgOptions.Paper with { Guidance = new ExactLookAheadGuidance(LinearGuidance.Default, 1000) };
 
     [Fact]
     public void With_a_mean_encoder_the_exact_move_is_linear_with_gamma_n_over_n_plus_one()
@@ -20,7 +21,7 @@ public class IpgRerankerExactLookAheadTests
             int[] history = Enumerable.Range(0, random.Next(1, 12)).Select(_ => random.Next(1, 61)).ToArray();
             float gamma = history.Length / (history.Length + 1f);
             var exact = new IpgReranker(encoder, Exact);
-            var linear = new IpgReranker(encoder, IpgOptions.Paper with { Gamma = gamma });
+            var linear = new IpgReranker(encoder, IpgOptions.Paper with { Guidance = LinearGuidance.Increase(gamma) });
             var target = exact.PrepareTarget(random.Next(1, 61));
 
             var e = exact.Recommend(history, target, 60);
@@ -66,7 +67,7 @@ public class IpgRerankerExactLookAheadTests
     public void Only_the_shortlist_is_re_encoded_and_exclusions_hold()
     {
         var counting = new CountingEncoder(new InMemoryEncoder(TestData.RandomTable(100, 6, seed: 2)));
-        var reranker = new IpgReranker(counting, IpgOptions.Paper with { LookAhead = LookAheadMode.Exact, ExactCandidates = 7 });
+        var reranker = new IpgReranker(counting, IpgOptions.Paper with { Guidance = new ExactLookAheadGuidance(LinearGuidance.Default, 7) });
         var target = reranker.PrepareTarget(5);
 
         var ranked = reranker.Recommend([1, 2, 3], target, 3, excludedItems: [1, 2, 3]);
@@ -78,7 +79,7 @@ public class IpgRerankerExactLookAheadTests
     }
 
     [Fact]
-    public void Exact_mode_works_through_the_policy_and_refuses_embedding_only_calls()
+    public void Exact_mode_works_through_the_policy_and_embedding_only_calls_use_the_shortlist_model()
     {
         var encoder = new InMemoryEncoder(TestData.RandomTable(40, 5, seed: 3));
         var reranker = new IpgReranker(encoder, Exact);
@@ -98,11 +99,29 @@ public class IpgRerankerExactLookAheadTests
             slates.AsSpan(u * 2, 2).ToArray().Should().Equal(reranker.Recommend(histories[u], target, 2).Select(x => x.ItemId));
         }
 
-        FluentActions.Invoking(() => reranker.RerankCatalogue(embeddings.AsSpan(0, 5), target, new RankedItem[1])).Should().Throw<InvalidOperationException>();
-        FluentActions.Invoking(() => reranker.RerankCandidates(embeddings.AsSpan(0, 5), target, [1], new RankedItem[1])).Should().Throw<InvalidOperationException>();
-        FluentActions.Invoking(() => reranker.RerankBatch(embeddings, target, 1, new RankedItem[3], new int[3])).Should().Throw<InvalidOperationException>();
-        FluentActions.Invoking(() => new IpgReranker(encoder, Exact with { ExactCandidates = 0 })).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("ExactCandidates");
-        FluentActions.Invoking(() => new IpgReranker(encoder, Exact with { LookAhead = (LookAheadMode)5 })).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("LookAhead");
+        // Without a history the exact model scores with its shortlist model: the same lists as that model alone.
+        var shortlistOnly = new IpgReranker(encoder, IpgOptions.Paper with { Guidance = LinearGuidance.Default });
+        var a = new RankedItem[4];
+        var b = new RankedItem[4];
+        reranker.RerankCatalogue(embeddings.AsSpan(0, 5), target, a);
+        shortlistOnly.RerankCatalogue(embeddings.AsSpan(0, 5), target, b);
+        a.Should().Equal(b);
+        reranker.RerankCandidates(embeddings.AsSpan(0, 5), target, [1, 4, 9], a.AsSpan(0, 3));
+        shortlistOnly.RerankCandidates(embeddings.AsSpan(0, 5), target, [1, 4, 9], b.AsSpan(0, 3));
+        a.Should().Equal(b);
+        var batchA = new RankedItem[6];
+        var batchB = new RankedItem[6];
+        reranker.RerankBatch(embeddings, target, 2, batchA, new int[3]);
+        shortlistOnly.RerankBatch(embeddings, target, 2, batchB, new int[3]);
+        batchA.Should().Equal(batchB);
+
+        // With the history passed to RerankCandidates it re-encodes, as Recommend does.
+        var withHistory = new RankedItem[2];
+        reranker.RerankCandidates(embeddings.AsSpan(0, 5), target, Enumerable.Range(1, 40).ToArray(), withHistory, history: histories[0]);
+        withHistory.Should().Equal(reranker.Recommend(histories[0], target, 2));
+        FluentActions.Invoking(() => new ExactLookAheadGuidance(LinearGuidance.Default, 0)).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("candidates");
+        FluentActions.Invoking(() => new ExactLookAheadGuidance(LinearGuidance.Default, 5, (GuidanceForm)7)).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("form");
+        FluentActions.Invoking(() => GuidanceModels.Create(GuidanceForm.Increase, 0.8f, (LookAheadMode)5)).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("lookAhead");
     }
 
     private sealed class CountingEncoder(InMemoryEncoder inner) : DelegatingEncoder(inner)

@@ -1,3 +1,4 @@
+using Ipg.Guidance;
 using Ipg.Encoders;
 using Ipg.Tests.Shared;
 
@@ -17,12 +18,10 @@ public class IpgRerankerPropertyTests
             int n = random.Next(1, 40);
             int d = random.Next(1, 20);
             var items = TestData.RandomTable(n, d, seed: random.Next());
-            var options = new IpgOptions
-            {
-                Form = forms[random.Next(forms.Length)],
-                NegativeGuidance = policies[random.Next(policies.Length)],
-                Gamma = (float)Math.Round(random.NextDouble() * 0.99, 3),
-            };
+            var form = forms[random.Next(forms.Length)];
+            var policy = policies[random.Next(policies.Length)];
+            float gamma = (float)Math.Round(random.NextDouble() * 0.99, 3);
+            var options = new IpgOptions { Guidance = GuidanceModels.FromForm(form, gamma), NegativeGuidance = policy };
             var reranker = new IpgReranker(new InMemoryEncoder(items), options);
             var user = TestData.RandomVector(d, random, scale: 3f);
             int j = random.Next(1, n + 1);
@@ -35,7 +34,7 @@ public class IpgRerankerPropertyTests
             int written = candidates is null
                 ? reranker.RerankCatalogue(user, target, dest, excluded)
                 : reranker.RerankCandidates(user, target, candidates, dest, excluded);
-            var expected = NaiveReference.Rank(items, user, j, options, candidates, excluded.ToHashSet(), k);
+            var expected = NaiveReference.Rank(items, user, j, form, gamma, policy, candidates, excluded.ToHashSet(), k);
 
             string Describe() => $"case {@case}: n={n} d={d} {options} target={j} k={k} user=[{string.Join(",", user)}] excluded=[{string.Join(",", excluded)}] candidates=[{(candidates is null ? "catalogue" : string.Join(",", candidates))}]";
             written.Should().Be(expected.Count, Describe());

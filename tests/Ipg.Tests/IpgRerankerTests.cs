@@ -1,3 +1,4 @@
+using Ipg.Guidance;
 using Ipg.Encoders;
 
 namespace Ipg.Tests;
@@ -31,7 +32,7 @@ public class IpgRerankerTests
     public void Increase_form_hand_case()
     {
         // γ = 0.8: g = 0.2·(ê_j·ê_i − 0.5) = [−0.1, 0.1, 0.1, 0]; r = p̂·g = [−0.0622459, 0.0622459, 0.0731059, 0].
-        var (reranker, target) = Hand(IpgOptions.Paper with { Gamma = 0.8f });
+        var (reranker, target) = Hand(IpgOptions.Paper with { Guidance = LinearGuidance.Increase(0.8f) });
         var ranked = RerankAll(reranker, target, HandUser);
 
         ranked.Select(x => x.ItemId).Should().Equal(3, 2, 4, 1);
@@ -49,7 +50,7 @@ public class IpgRerankerTests
     {
         // Same numbers; items 1 (g = −0.1, p̂ 0.622) and 4 (g = 0, p̂ 0.438) have no positive guidance, so
         // they follow 3 and 2 ordered by p̂: 1 before 4 (Raw puts 4 first, as r = 0 > −0.062).
-        var (reranker, target) = Hand(IpgOptions.Default with { Gamma = 0.8f });
+        var (reranker, target) = Hand(IpgOptions.Default with { Guidance = LinearGuidance.Increase(0.8f) });
         var ranked = RerankAll(reranker, target, HandUser);
 
         ranked.Select(x => x.ItemId).Should().Equal(3, 2, 1, 4);
@@ -64,8 +65,8 @@ public class IpgRerankerTests
         // p̂ = [0.880797, 0.5, 0.880797, 0.119203]; r = [−0.440399, −0.5, −0.440399, −0.178805].
         var encoder = TestData.HandEncoder();
         float[] user = [2f, 0f];
-        var raw = new IpgReranker(encoder, IpgOptions.Paper with { Gamma = 0.5f });
-        var fallback = new IpgReranker(encoder, IpgOptions.Default with { Gamma = 0.5f });
+        var raw = new IpgReranker(encoder, IpgOptions.Paper with { Guidance = LinearGuidance.Increase(0.5f) });
+        var fallback = new IpgReranker(encoder, IpgOptions.Default with { Guidance = LinearGuidance.Increase(0.5f) });
         var target = raw.PrepareTarget(1);
 
         var rawRanked = RerankAll(raw, target, user);
@@ -80,14 +81,14 @@ public class IpgRerankerTests
     public void Absolute_form_hand_case_and_gamma_changes_the_ranking()
     {
         // γ = 0.8: g = 0.8·0.5 + 0.2·ê_j·ê_i = [0.4, 0.6, 0.6, 0.5]; r = [0.248984, 0.373476, 0.438635, 0.218912].
-        var (accurate, target) = Hand(IpgOptions.Paper with { Form = GuidanceForm.Absolute, Gamma = 0.8f });
+        var (accurate, target) = Hand(IpgOptions.Paper with { Guidance = LinearGuidance.Absolute(0.8f) });
         var ranked = RerankAll(accurate, target, HandUser);
         ranked.Select(x => x.ItemId).Should().Equal(3, 2, 1, 4);
         ranked.Select(x => x.Guidance).Should().Equal([0.6f, 0.6f, 0.4f, 0.5f], (a, b) => Math.Abs(a - b) < 1e-6f);
         ranked.Select(x => x.Score).Should().Equal([0.43863515f, 0.37347560f, 0.24898373f, 0.21891175f], (a, b) => Math.Abs(a - b) < 1e-6f);
 
         // γ = 0.2: g = 0.1 + 0.8·ê_j·ê_i = [0.1, 0.9, 0.9, 0.5]; r = [0.062246, 0.560213, 0.657953, 0.218912].
-        var guiding = new IpgReranker(accurate.Encoder, accurate.Options with { Gamma = 0.2f });
+        var guiding = new IpgReranker(accurate.Encoder, accurate.Options with { Guidance = LinearGuidance.Absolute(0.2f) });
         var ranked2 = RerankAll(guiding, target, HandUser);
         ranked2.Select(x => x.ItemId).Should().Equal(3, 2, 4, 1);
         ranked2[2].Score.Should().BeApproximately(0.21891175f, 1e-6f);
@@ -99,7 +100,7 @@ public class IpgRerankerTests
     {
         // ‖ê_u‖ = √0.5, cos(ê_u, ê_j) = 0.5/√0.5 = 0.7071068; cos(ê_i, ê_j) = [0, 1, 0.7071068, 0.4472136]
         // g = [−0.7071068, 0.2928932, 0, −0.2598932]; r = [−0.440145, 0.182315, 0, −0.113787].
-        var (reranker, target) = Hand(IpgOptions.Paper with { Form = GuidanceForm.Cosine });
+        var (reranker, target) = Hand(IpgOptions.Paper with { Guidance = CosineGuidance.Instance });
         var ranked = RerankAll(reranker, target, HandUser);
 
         ranked.Select(x => x.ItemId).Should().Equal(2, 3, 4, 1);
@@ -115,7 +116,7 @@ public class IpgRerankerTests
     public void Cosine_form_matches_a_direct_cosine_computation()
     {
         var items = TestData.RandomTable(37, 7, seed: 11);
-        var reranker = new IpgReranker(new InMemoryEncoder(items), IpgOptions.Paper with { Form = GuidanceForm.Cosine });
+        var reranker = new IpgReranker(new InMemoryEncoder(items), IpgOptions.Paper with { Guidance = CosineGuidance.Instance });
         var random = new Random(5);
         for (int trial = 0; trial < 20; trial++)
         {
@@ -143,8 +144,8 @@ public class IpgRerankerTests
     {
         var items = TestData.RandomTable(200, 16, seed: 3);
         var encoder = new InMemoryEncoder(items);
-        var baseline = new IpgReranker(encoder, IpgOptions.Paper with { Gamma = 0.5f });
-        var other = new IpgReranker(encoder, IpgOptions.Paper with { Gamma = gamma });
+        var baseline = new IpgReranker(encoder, IpgOptions.Paper with { Guidance = LinearGuidance.Increase(0.5f) });
+        var other = new IpgReranker(encoder, IpgOptions.Paper with { Guidance = LinearGuidance.Increase(gamma) });
         var random = new Random(17);
         for (int trial = 0; trial < 25; trial++)
         {
@@ -161,8 +162,8 @@ public class IpgRerankerTests
     {
         var items = TestData.RandomTable(200, 16, seed: 3);
         var encoder = new InMemoryEncoder(items);
-        var low = new IpgReranker(encoder, IpgOptions.Paper with { Form = GuidanceForm.Absolute, Gamma = 0.05f });
-        var high = new IpgReranker(encoder, IpgOptions.Paper with { Form = GuidanceForm.Absolute, Gamma = 0.95f });
+        var low = new IpgReranker(encoder, IpgOptions.Paper with { Guidance = LinearGuidance.Absolute(0.05f) });
+        var high = new IpgReranker(encoder, IpgOptions.Paper with { Guidance = LinearGuidance.Absolute(0.95f) });
         var random = new Random(17);
         int differing = 0;
         for (int trial = 0; trial < 25; trial++)
@@ -297,7 +298,7 @@ public class IpgRerankerTests
         var random = new Random(itemCount + (1000 * dimension));
         foreach (float gamma in new[] { 0f, 0.5f, 0.8f })
         {
-            var options = new IpgOptions { Form = form, NegativeGuidance = policy, Gamma = gamma };
+            var options = new IpgOptions { Guidance = GuidanceModels.FromForm(form, gamma), NegativeGuidance = policy };
             var reranker = new IpgReranker(new InMemoryEncoder(items), options);
             for (int trial = 0; trial < 10; trial++)
             {
@@ -313,7 +314,7 @@ public class IpgRerankerTests
                 int n = useCandidates
                     ? reranker.RerankCandidates(user, target, candidates, dest, excluded)
                     : reranker.RerankCatalogue(user, target, dest, excluded);
-                var expected = NaiveReference.Rank(items, user, j, options, useCandidates ? candidates : null, excluded.ToHashSet(), k);
+                var expected = NaiveReference.Rank(items, user, j, form, gamma, policy, useCandidates ? candidates : null, excluded.ToHashSet(), k);
 
                 AssertAgrees(dest[..n], expected);
             }
@@ -390,7 +391,7 @@ public class IpgRerankerTests
     public void Recommend_encodes_the_history_then_reranks()
     {
         var encoder = TestData.HandEncoder();
-        var reranker = new IpgReranker(encoder, IpgOptions.Paper with { Gamma = 0.8f });
+        var reranker = new IpgReranker(encoder, IpgOptions.Paper with { Guidance = LinearGuidance.Increase(0.8f) });
         var target = reranker.PrepareTarget(2);
 
         // Mean of items 1 (1,0) and 2 (0,1) is the hand user (0.5, 0.5).
@@ -406,10 +407,12 @@ public class IpgRerankerTests
     {
         var encoder = TestData.HandEncoder();
         FluentActions.Invoking(() => new IpgReranker(null!)).Should().Throw<ArgumentNullException>().WithParameterName("encoder");
-        FluentActions.Invoking(() => new IpgReranker(encoder, new IpgOptions { Gamma = 1f })).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("Gamma");
-        FluentActions.Invoking(() => new IpgReranker(encoder, new IpgOptions { Gamma = -0.1f })).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("Gamma");
-        FluentActions.Invoking(() => new IpgReranker(encoder, new IpgOptions { Gamma = float.NaN })).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("Gamma");
-        FluentActions.Invoking(() => new IpgReranker(encoder, new IpgOptions { Form = (GuidanceForm)9 })).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("Form");
+        FluentActions.Invoking(() => new IpgReranker(encoder, new IpgOptions { Guidance = LinearGuidance.Increase(1f) })).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("gamma");
+        FluentActions.Invoking(() => new IpgReranker(encoder, new IpgOptions { Guidance = LinearGuidance.Absolute(-0.1f) })).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("gamma");
+        FluentActions.Invoking(() => new IpgReranker(encoder, new IpgOptions { Guidance = LinearGuidance.Increase(float.NaN) })).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("gamma");
+        FluentActions.Invoking(() => new IpgReranker(encoder, new IpgOptions { Guidance = GuidanceModels.FromForm((GuidanceForm)9) })).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("form");
+        FluentActions.Invoking(() => new IpgReranker(encoder, new IpgOptions { Guidance = null! })).Should().Throw<ArgumentNullException>().WithParameterName("Guidance");
+        FluentActions.Invoking(() => new IpgReranker(encoder, new IpgOptions { Strength = 1.5f })).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("Strength");
         FluentActions.Invoking(() => new IpgReranker(encoder, new IpgOptions { NegativeGuidance = (NegativeGuidancePolicy)9 })).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("NegativeGuidance");
     }
 

@@ -118,7 +118,7 @@ public readonly ref struct GuidanceContext
         {
             var keys = buffer.AsSpan(0, n);
             var scores = buffer.AsSpan(n, n);
-            _reranker.RankingKeys(Probabilities, guidance, scores, keys, _strength);
+            _reranker.RankingKeys(Probabilities, guidance, scores, keys, _strength, CandidateIds, _excluded);
             return TopKSelector.Select<float>(keys, CandidateIds, _excluded, positions);
         }
         finally

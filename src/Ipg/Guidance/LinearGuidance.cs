@@ -17,7 +17,7 @@ namespace Ipg.Guidance;
 /// One lookup in the target's prepared <see cref="GuidanceTarget.TargetDots"/> and one multiply-add per candidate.
 /// Linear in t, so a campaign's g is the weighted sum of its items' g. Immutable and thread-safe.
 /// </summary>
-public sealed class LinearGuidance : IGuidanceModel
+public sealed class LinearGuidance : IGuidanceModel, IEquatable<LinearGuidance>
 {
     private LinearGuidance(float itemWeight, float userWeight, string name)
     {
@@ -100,6 +100,17 @@ public sealed class LinearGuidance : IGuidanceModel
 
     /// <inheritdoc />
     public override string ToString() => Name;
+
+    /// <summary>Two models are equal when they compute the same g: same weights and the same description.</summary>
+    /// <param name="other">The other model.</param>
+    /// <returns>Whether they are equal.</returns>
+    public bool Equals(LinearGuidance? other) => other is not null && ItemWeight.Equals(other.ItemWeight) && UserWeight.Equals(other.UserWeight) && Name == other.Name;
+
+    /// <inheritdoc />
+    public override bool Equals(object? obj) => Equals(obj as LinearGuidance);
+
+    /// <inheritdoc />
+    public override int GetHashCode() => HashCode.Combine(ItemWeight, UserWeight, Name);
 
     private static ReadOnlySpan<float> Gathered(in GuidanceContext context, ReadOnlySpan<float> perItem, Span<float> guidance)
     {

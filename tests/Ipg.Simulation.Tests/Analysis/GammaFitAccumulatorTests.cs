@@ -1,3 +1,4 @@
+using Ipg.Guidance;
 using Ipg.Simulation.Analysis;
 using MathNet.Numerics;
 
@@ -65,7 +66,7 @@ public class GammaFitAccumulatorTests
         fit.RelativeResidual.Should().BeLessThan(1e-3);
         fit.A.Should().BeApproximately(0.7, 1e-4);
         fit.B.Should().BeApproximately(0.3, 1e-4);
-        fit.ToAbsoluteOptions().Should().Be(IpgOptions.Paper with { Form = GuidanceForm.Absolute, Gamma = fit.GammaForOptions });
+        fit.ToAbsoluteOptions().Should().Be(IpgOptions.Paper with { Guidance = LinearGuidance.Absolute(fit.GammaForOptions) });
     }
 
     [Fact]

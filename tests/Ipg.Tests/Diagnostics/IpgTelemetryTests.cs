@@ -81,7 +81,7 @@ public class IpgTelemetryTests
         reranker.RerankCatalogue([2f, 0f], reranker.PrepareTarget(1), new RankedItem[2]);
         logger.Entries.Should().HaveCount(2);
         logger.Entries[1].Level.Should().Be(LogLevel.Warning);
-        logger.Entries[1].Message.Should().Contain("target 1").And.Contain("AccuracyFallback");
+        logger.Entries[1].Message.Should().Contain("target item 1").And.Contain("AccuracyFallback");
     }
 
     private sealed class ListLogger : ILogger<IpgReranker>

@@ -87,7 +87,7 @@ public class CancellationTests(ITestOutputHelper output)
         var before = FirstUsers(w, 50);
         var destination = new RankedItem[w.UserCount * 5];
 
-        CancelDuring("RerankBatch (200,000 users × 4,000 items)", token => w.Reranker.RerankBatch(w.Users, w.Target, 5, destination, new int[w.UserCount], null, token));
+        CancelDuring("RerankBatch (200,000 users × 4,000 items)", token => w.Reranker.RerankBatch(w.Users, w.Target, 5, destination, new int[w.UserCount], null, cancellationToken: token));
 
         FirstUsers(w, 50).Should().Equal(before);
     }

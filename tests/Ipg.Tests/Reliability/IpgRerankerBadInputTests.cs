@@ -1,3 +1,4 @@
+using Ipg.Guidance;
 using Ipg.Encoders;
 using Ipg.Policies;
 using Ipg.Tests.Shared;
@@ -99,13 +100,17 @@ public class IpgRerankerBadInputTests
         Throws<ArgumentException>("R05", "context vectors for the wrong d", w => _ = new PolicyContext(w.Encoder, w.Target, [ReadOnlyMemory<int>.Empty], new float[D - 1]), "userEmbeddings", "*d = 8*got 7*"),
         Throws<ArgumentException>("R06", "target prepared over a table of another dimension", w => w.Reranker.RerankCatalogue(w.User, GuidanceTarget.Create(TestData.RandomTable(N, D + 1, 1), 7), new RankedItem[3]), "target", "*N = 50, d = 9*N = 50, d = 8*"),
         Throws<ArgumentException>("R06", "target prepared over an equal-shaped but different table", w => w.Reranker.Recommend([1], GuidanceTarget.Create(TestData.RandomTable(N, D, 4242), 7), 3), "target", "*different item table*"),
-        Throws<ArgumentOutOfRangeException>("R07", "γ = NaN", w => _ = new IpgReranker(w.Encoder, new IpgOptions { Gamma = float.NaN }), "Gamma", "*finite value in ?0, 1)*NaN*"),
-        Throws<ArgumentOutOfRangeException>("R07", "γ = +∞", w => _ = new IpgReranker(w.Encoder, new IpgOptions { Gamma = float.PositiveInfinity }), "Gamma"),
-        Throws<ArgumentOutOfRangeException>("R07", "γ = −∞", w => _ = new IpgReranker(w.Encoder, new IpgOptions { Gamma = float.NegativeInfinity }), "Gamma"),
-        Throws<ArgumentOutOfRangeException>("R07", "γ = 1", w => _ = new IpgReranker(w.Encoder, new IpgOptions { Gamma = 1f }), "Gamma"),
-        Throws<ArgumentOutOfRangeException>("R07", "γ < 0", w => _ = new IpgReranker(w.Encoder, new IpgOptions { Gamma = -0.1f }), "Gamma"),
-        Throws<ArgumentOutOfRangeException>("R07", "undefined enum option", w => _ = new IpgReranker(w.Encoder, new IpgOptions { Form = (GuidanceForm)42 }), "Form"),
-        Throws<ArgumentOutOfRangeException>("R07", "ExactCandidates = 0", w => _ = new IpgReranker(w.Encoder, new IpgOptions { ExactCandidates = 0 }), "ExactCandidates"),
+        Throws<ArgumentOutOfRangeException>("R07", "γ = NaN", _ => LinearGuidance.Increase(float.NaN), "gamma", "*finite value in ?0, 1)*NaN*"),
+        Throws<ArgumentOutOfRangeException>("R07", "γ = +∞", _ => LinearGuidance.Absolute(float.PositiveInfinity), "gamma"),
+        Throws<ArgumentOutOfRangeException>("R07", "γ = −∞", _ => LinearGuidance.Increase(float.NegativeInfinity), "gamma"),
+        Throws<ArgumentOutOfRangeException>("R07", "γ = 1", _ => LinearGuidance.Increase(1f), "gamma"),
+        Throws<ArgumentOutOfRangeException>("R07", "γ < 0", _ => LinearGuidance.Absolute(-0.1f), "gamma"),
+        Throws<ArgumentOutOfRangeException>("R07", "undefined enum option", w => _ = new IpgReranker(w.Encoder, new IpgOptions { NegativeGuidance = (NegativeGuidancePolicy)42 }), "NegativeGuidance"),
+        Throws<ArgumentOutOfRangeException>("R07", "exact look-ahead with M = 0", _ => new ExactLookAheadGuidance(LinearGuidance.Default, 0), "candidates"),
+        Throws<ArgumentOutOfRangeException>("R07", "affine b ≤ 0", _ => LinearGuidance.Affine(0.9, 0), "b"),
+        Throws<ArgumentOutOfRangeException>("R07", "strength λ > 1 (options)", w => _ = new IpgReranker(w.Encoder, new IpgOptions { Strength = 1.01f }), "Strength"),
+        Throws<ArgumentOutOfRangeException>("R07", "strength λ = NaN (call)", w => w.Reranker.RerankCatalogue(w.User, w.Target, new RankedItem[3], strength: float.NaN), "strength"),
+        Throws<ArgumentOutOfRangeException>("R07", "strength λ < 0 (call)", w => w.Reranker.Recommend([1], w.Target, 3, strength: -0.5f), "strength"),
         new("R08", "NaN probabilities from the encoder: those items are left out", w =>
         {
             var reranker = new IpgReranker(new NaNEncoder(w.Encoder, nanProbabilitiesAbove: 0f), IpgOptions.Default);
@@ -188,7 +193,15 @@ public class IpgRerankerBadInputTests
         Throws<ArgumentNullException>("R20", "null table", _ => GuidanceTarget.Create(null!, 1), "items"),
         Throws<ArgumentNullException>("R20", "null target (Recommend)", w => w.Reranker.Recommend([1], null!, 3), "target"),
         Throws<ArgumentNullException>("R20", "null target (RerankCandidates)", w => w.Reranker.RerankCandidates(w.User, null!, [1], new RankedItem[1]), "target"),
-        Throws<ArgumentNullException>("R20", "null target (RerankBatch)", w => w.Reranker.RerankBatch(w.User, null!, 1, new RankedItem[1], new int[1]), "target"),
+        Throws<ArgumentNullException>("R20", "null target (RerankBatch)", w => w.Reranker.RerankBatch(w.User, (GuidanceTarget)null!, 1, new RankedItem[1], new int[1]), "target"),
+        Throws<ArgumentNullException>("R20", "null targets (RerankBatch per user)", w => w.Reranker.RerankBatch(w.User, (IReadOnlyList<GuidanceTarget>)null!, 1, new RankedItem[1], new int[1]), "targets"),
+        Throws<ArgumentException>("R20", "one target per user (RerankBatch per user)", w => w.Reranker.RerankBatch(w.User, [w.Target, w.Target], 1, new RankedItem[1], new int[1]), "targets", "*one target per user*"),
+        Throws<ArgumentException>("R19", "empty campaign", w => w.Reranker.PrepareCampaign([]), "members"),
+        Throws<ArgumentException>("R19", "campaign weight ≤ 0", w => w.Reranker.PrepareCampaign([new WeightedItem(1, 0f)]), "members", "*finite and positive*"),
+        Throws<ArgumentException>("R19", "campaign repeats an id", w => w.Reranker.PrepareCampaign([new WeightedItem(2, 1f), new WeightedItem(2, 3f)]), "members", "*more than once*"),
+        Throws<ArgumentOutOfRangeException>("R19", "campaign id beyond the catalogue", w => w.Reranker.PrepareCampaign([new WeightedItem(N + 1, 1f)]), "members"),
+        Throws<ArgumentException>("R19", "zero target vector", w => w.Reranker.PrepareTarget(new float[D]), "vector", "*zero*"),
+        Throws<ArgumentException>("R19", "target vector of the wrong length", w => w.Reranker.PrepareTarget(new float[D + 1]), "vector"),
         Throws<ArgumentNullException>("R20", "null histories (context)", w => _ = new PolicyContext(w.Encoder, w.Target, null!, w.User), "histories"),
         Throws<ArgumentNullException>("R20", "null context (policy)", w => new IpgPolicy(w.Reranker).Recommend(null!, new int[1]), "context"),
         Throws<ArgumentNullException>("R20", "null histories (EncodeBatch)", w => w.Encoder.EncodeBatch(null!, new float[D]), "histories"),
@@ -201,10 +214,19 @@ public class IpgRerankerBadInputTests
             w.Reranker.Recommend([1], w.Target, 3, Enumerable.Range(1, N).ToArray()).Should().BeEmpty();
             dest.Should().OnlyContain(r => r.ItemId == 0);
         }),
+        new("R23", "exact look-ahead through an embedding-only call: scored by its shortlist model, no exception", w =>
+        {
+            var exact = new IpgReranker(w.Encoder, new IpgOptions { Guidance = new ExactLookAheadGuidance(LinearGuidance.Default, 5) });
+            var linear = new IpgReranker(w.Encoder, new IpgOptions { Guidance = LinearGuidance.Default });
+            var a = new RankedItem[3];
+            var b = new RankedItem[3];
+            exact.RerankCatalogue(w.User, w.Target, a).Should().Be(3);
+            linear.RerankCatalogue(w.User, w.Target, b);
+            a.Should().Equal(b);
+        }),
         Throws<ArgumentException>("R22", "batch destination too short", w => w.Reranker.RerankBatch(w.User.Concat(w.User).ToArray(), w.Target, 3, new RankedItem[5], new int[2]), "destination", "*2 × 3*got 5*"),
         Throws<ArgumentException>("R22", "exclusion mask of another shape", w => w.Reranker.RerankBatch(w.User, w.Target, 1, new RankedItem[1], new int[1], new ExclusionMask(1, N + 1)), "exclusions", "*1 users × 51 items*"),
         Throws<ArgumentException>("R22", "policy slates too short", w => new GreedyPolicy().Recommend(new PolicyContext(w.Encoder, w.Target, [ReadOnlyMemory<int>.Empty], w.User, slateSize: 4), new int[3]), "slates"),
-        Throws<InvalidOperationException>("R23", "exact look-ahead through an embedding-only call", w => new IpgReranker(w.Encoder, new IpgOptions { LookAhead = LookAheadMode.Exact }).RerankCatalogue(w.User, w.Target, new RankedItem[3]), null, "*needs the history*"),
     ];
 
     public static TheoryData<string> Rows()
