@@ -51,8 +51,10 @@ public class ExperimentCommandTests
             Invoke("sweep", "--users", "20", "--targets", "1", "--rounds", "2", "--out", dir.FullName).Should().Be(0);
 
             var lines = File.ReadAllLines(Path.Combine(dir.FullName, "sweep.csv"));
-            lines[0].Should().Be("series,setting,HR@2,IoI@2,IoI@2_ci95_low,IoI@2_ci95_high,IoR@2,seconds");
-            lines.Should().HaveCount(1 + 18 + 4 + 1, "9 values of γ under 2 negative-guidance policies, 2 forms × 2 policies, and SASRec");
+            lines[0].Should().Be("series,setting,HR@2,IoI@2,IoI@2_ci95_low,IoI@2_ci95_high,IoR@2,seconds,guidance,strength");
+            lines.Should().HaveCount(1 + 18 + 4 + (3 * 7) + 1, "9 values of γ under 2 negative-guidance policies, 2 forms × 2 policies, 7 strengths × 3 guidance models, and SASRec");
+            lines.Should().Contain(l => l.StartsWith("\"λ, cosine\",\"0.9\",", StringComparison.Ordinal) && l.EndsWith(",\"cosine\",0.9", StringComparison.Ordinal));
+            lines.Should().Contain(l => l.StartsWith("\"λ, affine(a=0.916,b=4.734)\",\"0\",", StringComparison.Ordinal));
             lines.Should().Contain(l => l.StartsWith("\"IPG Absolute (Raw), γ\",\"0.5\",", StringComparison.Ordinal));
             File.ReadAllBytes(Path.Combine(dir.FullName, "frontier.png")).Take(4).Should().Equal(new byte[] { 0x89, 0x50, 0x4E, 0x47 });
         }

@@ -22,7 +22,7 @@ public class LinearityCommandTests
             analysis.GetProperty("overall").GetProperty("histories").GetInt32().Should().Be(6);
             analysis.GetProperty("overall").GetProperty("pairs").GetInt32().Should().Be(12);
             analysis.GetProperty("overall").GetProperty("logged_moves").GetProperty("gamma").GetDouble().Should().BeInRange(-1, 2);
-            doc.RootElement.GetProperty("gamma_options").GetString().Should().StartWith("IpgOptions.Paper with { Form = GuidanceForm.Absolute, Gamma = ");
+            doc.RootElement.GetProperty("gamma_options").GetString().Should().StartWith("IpgOptions.Paper with { Guidance = LinearGuidance.Absolute(");
             doc.RootElement.GetProperty("cost").GetArrayLength().Should().Be(4, "linear and exact with M = 3, 10, 20");
             doc.RootElement.GetProperty("guidance").EnumerateArray().Select(r => r.GetProperty("policy").GetString())
                 .Should().Equal("IPG (linear)", "IPG (exact, M = 3)", Affine(doc), "IPG (oracle look-ahead)", $"IPG Absolute γ̂ = {Gamma(doc)} (Raw)", $"IPG Absolute γ̂ = {Gamma(doc)} (AccuracyFallback)", "SASRec");
