@@ -46,7 +46,7 @@ public class GuidanceRoundBenchmarks
         var sequences = Enumerable.Range(0, users).Select(_ => new List<int>()).ToArray();
         foreach (var click in world.Collection.Interactions)
         {
-            sequences[click.User].Add(click.Item + 1);
+            sequences[click.User].Add(click.Item);
         }
 
         int length = _encoder.MaxHistoryLength;
@@ -104,7 +104,7 @@ public class GuidanceRoundBenchmarks
     {
         for (int u = 0; u < _shown.Length; u++)
         {
-            _shown[u] = _slates[u] - 1;
+            _shown[u] = _slates[u];
         }
 
         _simulator.Step(_shown, _clicked);

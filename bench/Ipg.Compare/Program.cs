@@ -151,7 +151,7 @@ internal static class Bench
         }
 
         var log = InteractionLogFormat.Read(opt.Log);
-        var initial = InteractionLogFormat.ToSequences(log, users).Select(s => s.Select(i => i + 1).ToArray()).ToArray();
+        var initial = InteractionLogFormat.ToSequences(log, users);
         int targetId = opt.Target ?? GuidanceExperiment.SampleTargets(n, 50, 2024)[0];
         var reranker = new IpgReranker(encoder, IpgOptions.Paper);
         var policy = new IpgPolicy(reranker);
@@ -183,7 +183,7 @@ internal static class Bench
         if (opt.Workloads.Contains("single"))
         {
             // A full-length history: the last L clicks of the log (torch_reference.py uses the same).
-            var history = log.Skip(Math.Max(0, log.Count - length)).Select(x => x.Item + 1).ToArray();
+            var history = log.Skip(Math.Max(0, log.Count - length)).Select(x => x.Item).ToArray();
             var times = new double[opt.Requests];
             WarmUp(() => reranker.Recommend(history, target, 10));
             for (int rep = 0; rep <= opt.Reps; rep++)
@@ -249,7 +249,7 @@ internal static class Bench
                 long t2 = Stopwatch.GetTimestamp();
                 for (int u = 0; u < users; u++)
                 {
-                    shown[u] = slates[u] - 1;
+                    shown[u] = slates[u];
                 }
 
                 sim.Step(shown, clicked);
@@ -317,7 +317,7 @@ internal static class Bench
         {
             encoder.EncodeBatch(windows, embeddings);
             policy.Recommend(new PolicyContext(encoder, target, windows, embeddings, mask, 1, round), slates);
-            var clicked = sim.Step(slates.Select(id => id - 1).ToArray());
+            var clicked = sim.Step(slates);
             File.WriteAllBytes(Path.Combine(dir, $"round{round}-embeddings.f32"), MemoryMarshal.AsBytes(embeddings.AsSpan()).ToArray());
             File.WriteAllBytes(Path.Combine(dir, $"round{round}-recommendations.i32"), MemoryMarshal.AsBytes(slates.AsSpan()).ToArray());
             File.WriteAllBytes(Path.Combine(dir, $"round{round}-clicks.u8"), clicked.Select(c => c ? (byte)1 : (byte)0).ToArray());

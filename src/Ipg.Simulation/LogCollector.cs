@@ -44,7 +44,8 @@ public sealed class LogCollector
         var items = simulator.ItemCount;
         var words = (items + 63) >> 6;
         var shown = new ulong[(long)users * words];
-        var recommendations = new int[users];
+        var recommendations = new int[users]; // zero-based indices inside the collector (the shown bitmap's)
+        var shownIds = new int[users];        // the same as item ids, for the simulator and the log
         var clicked = new bool[users];
         var oracleUsers = new int[users];
         var log = new List<Interaction>();
@@ -74,7 +75,7 @@ public sealed class LogCollector
                 {
                     var u = oracleUsers[k];
                     var best = simulator.OracleBestUnseen(u, shown.AsSpan(u * words, words), buffer);
-                    recommendations[u] = best >= 0 ? best : simulator.OracleBestItem(u);
+                    recommendations[u] = best >= 0 ? best : simulator.OracleBestItem(u) - 1;
                     return buffer;
                 },
                 _ => { });
@@ -83,14 +84,15 @@ public sealed class LogCollector
             {
                 var i = recommendations[u];
                 shown[((long)u * words) + (i >> 6)] |= 1UL << (i & 63);
+                shownIds[u] = i + 1;
             }
 
-            simulator.Step(recommendations, clicked);
+            simulator.Step(shownIds, clicked);
             for (var u = 0; u < users; u++)
             {
                 if (clicked[u])
                 {
-                    log.Add(new Interaction(u, recommendations[u]));
+                    log.Add(new Interaction(u, shownIds[u]));
                 }
             }
 

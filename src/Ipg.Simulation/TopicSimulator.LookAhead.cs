@@ -12,8 +12,8 @@ public sealed partial class TopicSimulator
     /// pref(u, j | click on i) − pref(u, j). Read-only; touches no random stream.
     /// </summary>
     /// <param name="user">Zero-based user index.</param>
-    /// <param name="target">Zero-based target item j.</param>
-    /// <param name="destination">At least <see cref="ItemCount"/> long; receives the gains.</param>
+    /// <param name="targetItemId">The target item j, an id in <c>1..N</c>.</param>
+    /// <param name="destination">At least <see cref="ItemCount"/> long; receives the gains, position p = item id p + 1.</param>
     /// <remarks>
     /// Closed form of the update (so one user costs two passes over the items): with v = ω·ê_u + (1 − ω)·ê_i,
     /// pref' = v·ê_j / ‖v‖, or, when i's topic τ is bored after the click, with D scaling τ's
@@ -23,10 +23,10 @@ public sealed partial class TopicSimulator
     /// </remarks>
     /// <exception cref="ArgumentOutOfRangeException">An index is out of range.</exception>
     /// <exception cref="ArgumentException"><paramref name="destination"/> is too short.</exception>
-    public void TargetGainsIfClicked(int user, int target, Span<double> destination)
+    public void TargetGainsIfClicked(int user, int targetItemId, Span<double> destination)
     {
         CheckUser(user);
-        CheckItem(target, nameof(target));
+        int target = ToIndex(targetItemId, nameof(targetItemId));
         if (destination.Length < _items)
         {
             throw new ArgumentException($"destination must hold {_items} values, got {destination.Length}.", nameof(destination));

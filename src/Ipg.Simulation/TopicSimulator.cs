@@ -100,10 +100,10 @@ public sealed partial class TopicSimulator
     /// <summary>All true user embeddings, row-major users × <see cref="Dimension"/> (for an oracle).</summary>
     public ReadOnlySpan<double> UserEmbeddings => _userEmb;
 
-    /// <summary>All true item embeddings, row-major items × <see cref="Dimension"/> (for an oracle).</summary>
+    /// <summary>All true item embeddings, row-major items × <see cref="Dimension"/>; row p is item id p + 1 (for an oracle).</summary>
     public ReadOnlySpan<double> ItemEmbeddings => _itemEmb;
 
-    /// <summary>Topic of every item (largest-norm topic of its embedding).</summary>
+    /// <summary>Topic (0-based) of every item (largest-norm topic of its embedding); position p is item id p + 1.</summary>
     public ReadOnlySpan<int> ItemTopics => _itemTopic;
 
     /// <summary>The current true embedding ê_u of one user.</summary>
@@ -116,32 +116,28 @@ public sealed partial class TopicSimulator
     }
 
     /// <summary>The true embedding ê_i of one item.</summary>
-    /// <param name="item">Zero-based item index.</param>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="item"/> is out of range.</exception>
-    public ReadOnlySpan<double> ItemEmbedding(int item)
+    /// <param name="itemId">The item id in <c>1..N</c>.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="itemId"/> is out of range.</exception>
+    public ReadOnlySpan<double> ItemEmbedding(int itemId)
     {
-        CheckItem(item, nameof(item));
+        int item = ToIndex(itemId, nameof(itemId));
         return _itemEmb.AsSpan(item * _dim, _dim);
     }
 
     /// <summary>The topic of an item (largest-norm topic, ties to the lowest index).</summary>
-    /// <param name="item">Zero-based item index.</param>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="item"/> is out of range.</exception>
-    public int ItemTopic(int item)
-    {
-        CheckItem(item, nameof(item));
-        return _itemTopic[item];
-    }
+    /// <param name="itemId">The item id in <c>1..N</c>.</param>
+    /// <returns>The zero-based topic.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="itemId"/> is out of range.</exception>
+    public int ItemTopic(int itemId) => _itemTopic[ToIndex(itemId, nameof(itemId))];
 
     /// <summary>The repeat penalty bias[u,i] accumulated so far (0 if never clicked).</summary>
     /// <param name="user">Zero-based user index.</param>
-    /// <param name="item">Zero-based item index.</param>
-    /// <exception cref="ArgumentOutOfRangeException">An index is out of range.</exception>
-    public double Bias(int user, int item)
+    /// <param name="itemId">The item id in <c>1..N</c>.</param>
+    /// <exception cref="ArgumentOutOfRangeException">An argument is out of range.</exception>
+    public double Bias(int user, int itemId)
     {
         CheckUser(user);
-        CheckItem(item, nameof(item));
-        return BiasUnchecked(user, item);
+        return BiasUnchecked(user, ToIndex(itemId, nameof(itemId)));
     }
 
     /// <summary>Whether a topic is currently bored for a user (spec §3, boredom).</summary>
@@ -164,16 +160,15 @@ public sealed partial class TopicSimulator
     /// click score.
     /// </summary>
     /// <param name="user">Zero-based user index.</param>
-    /// <param name="item">Zero-based item index.</param>
-    /// <exception cref="ArgumentOutOfRangeException">An index is out of range.</exception>
-    public double Preference(int user, int item)
+    /// <param name="itemId">The item id in <c>1..N</c>.</param>
+    /// <exception cref="ArgumentOutOfRangeException">An argument is out of range.</exception>
+    public double Preference(int user, int itemId)
     {
         CheckUser(user);
-        CheckItem(item, nameof(item));
-        return PreferenceUnchecked(user, item);
+        return PreferenceUnchecked(user, ToIndex(itemId, nameof(itemId)));
     }
 
-    /// <summary>Ground-truth preferences of one user for all items, into <paramref name="destination"/>.</summary>
+    /// <summary>Ground-truth preferences of one user for all items, into <paramref name="destination"/> (position p = item id p + 1, the catalogue order of the re-ranker).</summary>
     /// <param name="user">Zero-based user index.</param>
     /// <param name="destination">At least <see cref="ItemCount"/> long.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="user"/> is out of range.</exception>
@@ -191,13 +186,12 @@ public sealed partial class TopicSimulator
 
     /// <summary>Click probability 1 / (1 + exp(−(score − offset)·slope)), score = pref(u,i) (spec §3).</summary>
     /// <param name="user">Zero-based user index.</param>
-    /// <param name="item">Zero-based item index.</param>
-    /// <exception cref="ArgumentOutOfRangeException">An index is out of range.</exception>
-    public double ClickProbability(int user, int item)
+    /// <param name="itemId">The item id in <c>1..N</c>.</param>
+    /// <exception cref="ArgumentOutOfRangeException">An argument is out of range.</exception>
+    public double ClickProbability(int user, int itemId)
     {
         CheckUser(user);
-        CheckItem(item, nameof(item));
-        return ClickProbabilityOfScore(PreferenceUnchecked(user, item));
+        return ClickProbabilityOfScore(PreferenceUnchecked(user, ToIndex(itemId, nameof(itemId))));
     }
 
     /// <summary>The click probability of a given score under these options (spec §3).</summary>
@@ -211,13 +205,13 @@ public sealed partial class TopicSimulator
     /// strictly higher preference (ties share the better rank).
     /// </summary>
     /// <param name="user">Zero-based user index.</param>
-    /// <param name="item">Zero-based item index.</param>
+    /// <param name="itemId">The item id in <c>1..N</c>.</param>
     /// <returns>A rank in [1, <see cref="ItemCount"/>].</returns>
-    /// <exception cref="ArgumentOutOfRangeException">An index is out of range.</exception>
-    public int GroundTruthRank(int user, int item)
+    /// <exception cref="ArgumentOutOfRangeException">An argument is out of range.</exception>
+    public int GroundTruthRank(int user, int itemId)
     {
         CheckUser(user);
-        CheckItem(item, nameof(item));
+        int item = ToIndex(itemId, nameof(itemId));
         var buffer = ArrayPool<double>.Shared.Rent(_items);
         try
         {
@@ -245,8 +239,8 @@ public sealed partial class TopicSimulator
     /// (ties to the lowest item id). Does not touch any random stream.
     /// </summary>
     /// <param name="user">Zero-based user index.</param>
-    /// <param name="isExcluded">Items to skip (e.g. already shown), or null for none.</param>
-    /// <returns>The best item, or −1 if every item is excluded.</returns>
+    /// <param name="isExcluded">Item ids (1..N) to skip (e.g. already shown), or null for none.</param>
+    /// <returns>The best item's id in <c>1..N</c>, or 0 if every item is excluded.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="user"/> is out of range.</exception>
     public int OracleBestItem(int user, Func<int, bool>? isExcluded = null)
     {
@@ -259,14 +253,14 @@ public sealed partial class TopicSimulator
             var bestValue = double.NegativeInfinity;
             for (var i = 0; i < _items; i++)
             {
-                if ((best < 0 || buffer[i] > bestValue) && (isExcluded is null || !isExcluded(i)))
+                if ((best < 0 || buffer[i] > bestValue) && (isExcluded is null || !isExcluded(i + 1)))
                 {
                     best = i;
                     bestValue = buffer[i];
                 }
             }
 
-            return best;
+            return best + 1;
         }
         finally
         {
@@ -279,7 +273,7 @@ public sealed partial class TopicSimulator
     /// updated (drift, repeat penalty, boredom; spec §3).
     /// </summary>
     /// <param name="recommendations">
-    /// One zero-based item per user (length <see cref="UserCount"/>); a negative value means the user is
+    /// One item id (1..N) per user (length <see cref="UserCount"/>); 0, the padding id, means the user is
     /// shown nothing this round (no click; the user's random number is still drawn, so the others' are unchanged).
     /// </param>
     /// <param name="clicked">Receives whether each user clicked (length ≥ <see cref="UserCount"/>).</param>
@@ -292,6 +286,20 @@ public sealed partial class TopicSimulator
             throw new ArgumentException($"clicked must hold {_users} values, got {clicked.Length}.", nameof(clicked));
         }
 
+        var buffer = ArrayPool<int>.Shared.Rent(_users);
+        try
+        {
+            StepIndices(ToIndices(recommendations, buffer), clicked);
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>One round on zero-based item indices (−1 = nothing shown): the inside of the id boundary.</summary>
+    private void StepIndices(ReadOnlySpan<int> recommendations, Span<bool> clicked)
+    {
         // One uniform per user, users in ascending order, from the stream of this round: the
         // draws never depend on the outcomes or on threading.
         var rng = RandomStreams.Create(_options.Seed, RandomStreams.Purpose.Clicks, _clickStream, _round);
@@ -306,7 +314,7 @@ public sealed partial class TopicSimulator
     }
 
     /// <summary>Simulates one round (see <see cref="Step(ReadOnlySpan{int}, Span{bool})"/>) and returns the clicks.</summary>
-    /// <param name="recommendations">One zero-based item per user (negative = nothing shown).</param>
+    /// <param name="recommendations">One item id per user (0 = nothing shown).</param>
     /// <returns>Whether each user clicked.</returns>
     /// <exception cref="ArgumentException">A length is wrong or an item is out of range; the state is unchanged.</exception>
     public bool[] Step(ReadOnlySpan<int> recommendations)
@@ -330,13 +338,13 @@ public sealed partial class TopicSimulator
 
         for (var u = 0; u < _users; u++)
         {
-            if (clicked[u] && recommendations[u] < 0)
+            if (clicked[u] && recommendations[u] == 0)
             {
                 throw new ArgumentException($"User {u} clicked without being shown an item.", nameof(clicked));
             }
         }
 
-        ApplyRoundUnchecked(recommendations, clicked);
+        ApplyRoundUnchecked(ToIndices(recommendations, new int[_users]), clicked);
     }
 
     /// <summary>A deep copy of the whole state (options, embeddings, bias, boredom, counters).</summary>
@@ -411,9 +419,9 @@ public sealed partial class TopicSimulator
 
         for (var u = 0; u < _users; u++)
         {
-            if (recommendations[u] >= _items)
+            if ((uint)recommendations[u] > (uint)_items)
             {
-                throw new ArgumentException($"recommendations[{u}] = {recommendations[u]} is not an item in [0, {_items}) (negative = nothing shown).", nameof(recommendations));
+                throw new ArgumentException($"recommendations[{u}] = {recommendations[u]} is not an item id in 1..{_items} (0 = nothing shown).", nameof(recommendations));
             }
         }
     }
@@ -426,12 +434,26 @@ public sealed partial class TopicSimulator
         }
     }
 
-    private void CheckItem(int item, string name)
+    /// <summary>The id boundary: item id 1..N (the encoder's convention) → the zero-based index of the internal arrays.</summary>
+    private int ToIndex(int itemId, string name)
     {
-        if ((uint)item >= (uint)_items)
+        if ((uint)(itemId - 1) >= (uint)_items)
         {
-            throw new ArgumentOutOfRangeException(name, item, $"{name} must be in [0, {_items}).");
+            throw new ArgumentOutOfRangeException(name, itemId, $"{name} must be an item id in 1..{_items} (0 is padding).");
         }
+
+        return itemId - 1;
+    }
+
+    /// <summary>Validated ids (0 = nothing) → zero-based indices (−1 = nothing).</summary>
+    private static ReadOnlySpan<int> ToIndices(ReadOnlySpan<int> ids, int[] buffer)
+    {
+        for (int u = 0; u < ids.Length; u++)
+        {
+            buffer[u] = ids[u] - 1;
+        }
+
+        return buffer.AsSpan(0, ids.Length);
     }
 
     private double BiasUnchecked(int user, int item) =>

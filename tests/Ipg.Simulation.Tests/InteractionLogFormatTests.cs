@@ -8,7 +8,8 @@ public class InteractionLogFormatTests
     [Fact]
     public void Writes_one_based_lf_ascii_lines_and_reads_them_back()
     {
-        Interaction[] log = [new(0, 0), new(5, 2), new(0, 3532), new(6033, 7)];
+        // Users are zero-based in memory; item ids are 1..N in memory and in the file alike.
+        Interaction[] log = [new(0, 1), new(5, 3), new(0, 3533), new(6033, 8)];
         using var stream = new MemoryStream();
         InteractionLogFormat.Write(stream, log);
         var bytes = stream.ToArray();
@@ -23,7 +24,7 @@ public class InteractionLogFormatTests
     public void Reader_accepts_crlf_and_blank_lines()
     {
         var text = "1 2\r\n\r\n3  4\n";
-        InteractionLogFormat.Read(new MemoryStream(Encoding.ASCII.GetBytes(text))).Should().Equal(new Interaction(0, 1), new Interaction(2, 3));
+        InteractionLogFormat.Read(new MemoryStream(Encoding.ASCII.GetBytes(text))).Should().Equal(new Interaction(0, 2), new Interaction(2, 4));
     }
 
     [Theory]
@@ -38,9 +39,13 @@ public class InteractionLogFormatTests
     }
 
     [Fact]
-    public void Writer_refuses_negative_indices() =>
-        FluentActions.Invoking(() => InteractionLogFormat.Write(new MemoryStream(), [new Interaction(-1, 0)]))
+    public void Writer_refuses_negative_users_and_the_padding_id()
+    {
+        FluentActions.Invoking(() => InteractionLogFormat.Write(new MemoryStream(), [new Interaction(-1, 1)]))
             .Should().Throw<ArgumentException>().Which.ParamName.Should().Be("interactions");
+        FluentActions.Invoking(() => InteractionLogFormat.Write(new MemoryStream(), [new Interaction(0, 0)]))
+            .Should().Throw<ArgumentException>().WithMessage("*item id below 1*");
+    }
 
     [Fact]
     public void Sequences_keep_time_order_per_user()

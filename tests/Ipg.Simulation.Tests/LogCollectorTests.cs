@@ -36,7 +36,7 @@ public class LogCollectorTests
     public void The_log_is_in_time_order_and_in_range()
     {
         var (result, _) = Collect(3);
-        result.Interactions.Should().OnlyContain(x => x.User >= 0 && x.User < 150 && x.Item >= 0 && x.Item < 200);
+        result.Interactions.Should().OnlyContain(x => x.User >= 0 && x.User < 150 && x.Item >= 1 && x.Item <= 200);
 
         // Inside a round users ascend; a new round starts whenever the user index does not grow.
         var rounds = 1;

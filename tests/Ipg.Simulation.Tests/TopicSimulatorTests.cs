@@ -41,11 +41,11 @@ public class TopicSimulatorTests
 
         for (var i = 0; i < sim.ItemCount; i++)
         {
-            var e = sim.ItemEmbedding(i).ToArray();
+            var e = sim.ItemEmbedding(i + 1).ToArray();
             Math.Sqrt(e.Sum(x => x * x)).Should().BeApproximately(1, 1e-12);
             e.Should().OnlyContain(x => x >= 0);
             var norms = Enumerable.Range(0, 10).Select(t => (e[2 * t] * e[2 * t]) + (e[(2 * t) + 1] * e[(2 * t) + 1])).ToArray();
-            sim.ItemTopic(i).Should().Be(Array.IndexOf(norms, norms.Max()));
+            sim.ItemTopic(i + 1).Should().Be(Array.IndexOf(norms, norms.Max()));
         }
 
         sim.UserEmbeddings.Length.Should().Be(60 * D);
@@ -78,35 +78,35 @@ public class TopicSimulatorTests
         sim.ClickProbabilityOfScore(0.8).Should().BeApproximately(1 / (1 + Math.Exp(-1)), 1e-15);
         sim.ClickProbabilityOfScore(0.5).Should().BeApproximately(1 / (1 + Math.Exp(2)), 1e-15);
 
-        // user = e0, item 0 = e0: score 1, P = 1/(1+exp(-3)).
-        sim.Preference(0, 0).Should().Be(1);
-        sim.ClickProbability(0, 0).Should().BeApproximately(1 / (1 + Math.Exp(-3)), 1e-15);
-        sim.ClickProbability(0, 1).Should().BeApproximately(1 / (1 + Math.Exp(7)), 1e-15);
+        // user = e0, item id 1 = e0: score 1, P = 1/(1+exp(-3)).
+        sim.Preference(0, 1).Should().Be(1);
+        sim.ClickProbability(0, 1).Should().BeApproximately(1 / (1 + Math.Exp(-3)), 1e-15);
+        sim.ClickProbability(0, 2).Should().BeApproximately(1 / (1 + Math.Exp(7)), 1e-15);
     }
 
     [Fact]
     public void A_click_drifts_and_renormalises_the_user_and_adds_the_repeat_penalty()
     {
         var sim = HandMade();
-        sim.ApplyRound([1], [true]);
+        sim.ApplyRound([2], [true]);
 
-        // 0.8·e0 + 0.2·e2, normalised (spec §3).
+        // 0.8·e0 + 0.2·e2 (item id 2 = e2), normalised (spec §3).
         var expected = new double[D];
         expected[0] = 0.8;
         expected[2] = 0.2;
         sim.UserEmbedding(0).ToArray().Should().Equal(Normalised(expected), (x, y) => Math.Abs(x - y) < 1e-15);
-        sim.Bias(0, 1).Should().Be(0.1);
-        sim.Bias(0, 0).Should().Be(0);
-        sim.Preference(0, 1).Should().BeApproximately((0.2 / Math.Sqrt(0.68)) - 0.1, 1e-15);
+        sim.Bias(0, 2).Should().Be(0.1);
+        sim.Bias(0, 1).Should().Be(0);
+        sim.Preference(0, 2).Should().BeApproximately((0.2 / Math.Sqrt(0.68)) - 0.1, 1e-15);
 
-        sim.ApplyRound([1], [true]);
-        sim.Bias(0, 1).Should().BeApproximately(0.2, 1e-15);
+        sim.ApplyRound([2], [true]);
+        sim.Bias(0, 2).Should().BeApproximately(0.2, 1e-15);
 
         // No click: nothing but the round counter changes.
         var before = sim.UserEmbedding(0).ToArray();
-        sim.ApplyRound([2], [false]);
+        sim.ApplyRound([3], [false]);
         sim.UserEmbedding(0).ToArray().Should().Equal(before);
-        sim.Bias(0, 2).Should().Be(0);
+        sim.Bias(0, 3).Should().Be(0);
         sim.Round.Should().Be(3);
     }
 
@@ -116,8 +116,8 @@ public class TopicSimulatorTests
         var sim = HandMade();
         var expected = Unit(D, 0);
 
-        // Items 1, 10, 11, 12 all have topic 1 (dimension 2).
-        int[] clicks = [1, 10, 11, 12];
+        // Item ids 2, 11, 12, 13 all have topic 1 (dimension 2).
+        int[] clicks = [2, 11, 12, 13];
         for (var k = 0; k < 4; k++)
         {
             sim.ApplyRound([clicks[k]], [true]);
@@ -142,24 +142,24 @@ public class TopicSimulatorTests
     {
         // Window 4, threshold 4: one click on another topic drops topic 1 below the threshold.
         var sim = HandMade(options: SimulatorOptions.Paper with { Users = 1, Items = 20, BoredomWindow = 4 });
-        foreach (var item in new[] { 1, 10, 11, 12 })
+        foreach (var item in new[] { 2, 11, 12, 13 })
         {
             sim.ApplyRound([item], [true]);
         }
 
         sim.IsBored(0, 1).Should().BeTrue(); // bored in round 4 (the triggering round counts)
-        sim.ApplyRound([3], [true]);          // round 5: a topic-3 click; window 1,1,1,3
+        sim.ApplyRound([4], [true]);          // round 5: a topic-3 click; window 1,1,1,3
         sim.IsBored(0, 1).Should().BeTrue();
-        sim.ApplyRound([0], [false]);         // round 6
-        sim.ApplyRound([0], [false]);         // round 7
-        sim.ApplyRound([0], [false]);         // round 8: fifth bored round
+        sim.ApplyRound([1], [false]);         // round 6
+        sim.ApplyRound([1], [false]);         // round 7
+        sim.ApplyRound([1], [false]);         // round 8: fifth bored round
         sim.IsBored(0, 1).Should().BeTrue();
-        sim.ApplyRound([0], [false]);         // round 9: reset
+        sim.ApplyRound([1], [false]);         // round 9: reset
         sim.IsBored(0, 1).Should().BeFalse();
 
         // Clicking topic 1 again: the window 1,1,3,1 holds only three, so no decay, plain drift.
         var before = sim.UserEmbedding(0).ToArray();
-        sim.ApplyRound([13], [true]);
+        sim.ApplyRound([14], [true]);
         sim.IsBored(0, 1).Should().BeFalse();
         var drift = Normalised(before.Select((x, d) => (0.8 * x) + (d == 2 ? 0.2 : 0)).ToArray());
         sim.UserEmbedding(0).ToArray().Should().Equal(drift, (x, y) => Math.Abs(x - y) < 1e-15);
@@ -169,14 +169,14 @@ public class TopicSimulatorTests
     public void A_bored_topic_stays_bored_while_the_window_still_holds_it()
     {
         var sim = HandMade();
-        foreach (var item in new[] { 1, 10, 11, 12 })
+        foreach (var item in new[] { 2, 11, 12, 13 })
         {
             sim.ApplyRound([item], [true]);
         }
 
         for (var r = 0; r < 12; r++)
         {
-            sim.ApplyRound([0], [false]);
+            sim.ApplyRound([1], [false]);
             sim.IsBored(0, 1).Should().BeTrue($"the window of 10 still holds four topic-1 clicks (round {r})");
         }
     }
@@ -196,20 +196,21 @@ public class TopicSimulatorTests
             sim.Preferences(u, prefs);
             for (var i = 0; i < 80; i++)
             {
-                var naive = sim.UserEmbedding(u).ToArray().Zip(sim.ItemEmbedding(i).ToArray(), (a, b) => a * b).Sum() - sim.Bias(u, i);
+                // prefs is in catalogue order: position i is item id i + 1.
+                var naive = sim.UserEmbedding(u).ToArray().Zip(sim.ItemEmbedding(i + 1).ToArray(), (a, b) => a * b).Sum() - sim.Bias(u, i + 1);
                 prefs[i].Should().BeApproximately(naive, 1e-12);
-                sim.Preference(u, i).Should().Be(prefs[i]);
+                sim.Preference(u, i + 1).Should().Be(prefs[i]);
             }
 
             var j = (u * 13) % 80;
-            sim.GroundTruthRank(u, j).Should().Be(1 + prefs.Count(p => p > prefs[j]));
-            var best = Array.IndexOf(prefs, prefs.Max());
+            sim.GroundTruthRank(u, j + 1).Should().Be(1 + prefs.Count(p => p > prefs[j]));
+            var best = Array.IndexOf(prefs, prefs.Max()) + 1;
             sim.OracleBestItem(u).Should().Be(best);
             sim.GroundTruthRank(u, best).Should().Be(1);
-            var secondBest = sim.OracleBestItem(u, i => i == best);
+            var secondBest = sim.OracleBestItem(u, id => id == best);
             secondBest.Should().NotBe(best);
-            prefs[secondBest].Should().Be(prefs.Where((_, i) => i != best).Max());
-            sim.OracleBestItem(u, _ => true).Should().Be(-1);
+            prefs[secondBest - 1].Should().Be(prefs.Where((_, i) => i + 1 != best).Max());
+            sim.OracleBestItem(u, _ => true).Should().Be(0);
         }
     }
 
@@ -244,7 +245,7 @@ public class TopicSimulatorTests
         {
             for (var u = 0; u < 60; u++)
             {
-                recs[u] = (u + (r * 17)) % 80;
+                recs[u] = 1 + ((u + (r * 17)) % 80);
             }
 
             var ca = a.Step(recs);
@@ -310,15 +311,16 @@ public class TopicSimulatorTests
         var sim = new TopicSimulator(Small());
         var hash = sim.ComputeStateHash();
         var bad = Repeat(60, 1);
-        bad[59] = 80;
+        bad[59] = 81;
         sim.Invoking(s => s.Step(bad)).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("recommendations");
         sim.Invoking(s => s.Step(new int[59])).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("recommendations");
         sim.Invoking(s => s.Step(new int[60], new bool[10])).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("clicked");
         sim.ComputeStateHash().Should().Be(hash);
 
         sim.Invoking(s => s.Preference(60, 0)).Should().Throw<ArgumentOutOfRangeException>().Which.ParamName.Should().Be("user");
-        sim.Invoking(s => s.Preference(0, -1)).Should().Throw<ArgumentOutOfRangeException>().Which.ParamName.Should().Be("item");
-        sim.Invoking(s => s.GroundTruthRank(0, 80)).Should().Throw<ArgumentOutOfRangeException>().Which.ParamName.Should().Be("item");
+        sim.Invoking(s => s.Preference(0, 0)).Should().Throw<ArgumentOutOfRangeException>().Which.ParamName.Should().Be("itemId");
+        sim.Invoking(s => s.GroundTruthRank(0, 81)).Should().Throw<ArgumentOutOfRangeException>().Which.ParamName.Should().Be("itemId");
+        sim.Invoking(s => s.Step(Repeat(60, -1))).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("recommendations");
         sim.Invoking(s => s.IsBored(0, 10)).Should().Throw<ArgumentOutOfRangeException>().Which.ParamName.Should().Be("topic");
         sim.Invoking(s => s.Preferences(0, new double[79])).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("destination");
     }
@@ -353,43 +355,44 @@ public class TopicSimulatorTests
         var anyBoredCase = false;
         for (var u = 0; u < 60; u += 7)
         {
-            var target = (u * 11) % 80;
+            var target = 1 + ((u * 11) % 80);
             sim.TargetGainsIfClicked(u, target, gains);
             for (var i = 0; i < 80; i += 3)
             {
+                // gains is in catalogue order: position i is item id i + 1.
                 var copy = sim.Clone();
-                var recs = Enumerable.Repeat(-1, 60).ToArray();
-                recs[u] = i;
+                var recs = new int[60];
+                recs[u] = i + 1;
                 var clicks = new bool[60];
                 clicks[u] = true;
                 copy.ApplyRound(recs, clicks);
                 var expected = copy.Preference(u, target) - sim.Preference(u, target);
                 gains[i].Should().BeApproximately(expected, 1e-12, $"user {u}, item {i}");
-                anyBoredCase |= copy.IsBored(u, sim.ItemTopic(i));
+                anyBoredCase |= copy.IsBored(u, sim.ItemTopic(i + 1));
             }
 
             // Clicking the target itself also pays the repeat penalty.
             var self = sim.Clone();
-            var r2 = Enumerable.Repeat(-1, 60).ToArray();
+            var r2 = new int[60];
             r2[u] = target;
             var c2 = new bool[60];
             c2[u] = true;
             self.ApplyRound(r2, c2);
             sim.TargetGainsIfClicked(u, target, gains);
-            gains[target].Should().BeApproximately(self.Preference(u, target) - sim.Preference(u, target), 1e-12);
+            gains[target - 1].Should().BeApproximately(self.Preference(u, target) - sim.Preference(u, target), 1e-12);
         }
 
         anyBoredCase.Should().BeTrue("the warm-up must exercise the boredom branch");
     }
 
     [Fact]
-    public void A_negative_recommendation_shows_nothing_and_keeps_the_other_users_draws()
+    public void The_padding_id_shows_nothing_and_keeps_the_other_users_draws()
     {
         var a = new TopicSimulator(Small(8));
         var b = a.Clone();
         var recs = Enumerable.Range(0, 60).Select(u => a.OracleBestItem(u)).ToArray();
         var withGap = (int[])recs.Clone();
-        withGap[10] = -1;
+        withGap[10] = 0;
         var ca = a.Step(recs);
         var cb = b.Step(withGap);
         cb[10].Should().BeFalse();

@@ -179,16 +179,14 @@ internal static class LinearityCommand
                 else if (s.Log is not null)
                 {
                     var interactions = InteractionLogFormat.Read(s.Log.FullName);
-                    sequences = InteractionLogFormat.ToSequences(interactions, interactions.Count == 0 ? 0 : interactions.Max(x => x.User) + 1)
-                        .Select(seq => seq.Select(i => i + 1).ToArray()).ToList();
+                    sequences = InteractionLogFormat.ToSequences(interactions, interactions.Count == 0 ? 0 : interactions.Max(x => x.User) + 1).ToList();
                     source = s.Log.FullName;
                 }
                 else
                 {
                     Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Collecting the paper log: seed {s.Seed} …"));
                     world = PaperReproduction.CollectWorld(reproduction, cancellationToken: cancellationToken);
-                    sequences = InteractionLogFormat.ToSequences(world.Collection.Interactions, world.EndState.UserCount)
-                        .Select(seq => seq.Select(i => i + 1).ToArray()).ToList();
+                    sequences = InteractionLogFormat.ToSequences(world.Collection.Interactions, world.EndState.UserCount).ToList();
                     source = string.Create(CultureInfo.InvariantCulture, $"regenerated paper log, seed {s.Seed}, sha256 {world.LogSha256}");
                 }
             }

@@ -178,9 +178,21 @@ public static class LinearityAnalysis
 
         var probabilities = scratch.Probabilities;
         encoder.ComputeProbabilities(logits, probabilities);
-        var seen = new HashSet<int>(sequence.Take(t));
-        var candidates = Enumerable.Range(1, n).Where(id => !seen.Contains(id)).OrderByDescending(id => logits[id - 1]).ThenBy(id => id);
-        int[] ids = (options.Candidates == 0 ? candidates : candidates.Take(options.Candidates)).ToArray();
+        // The top-C by p̂ (the logit) among the items not in the history, through the one top-K (ties: lower id).
+        var seen = new ulong[(n >> 6) + 1];
+        foreach (int id in sequence.Take(t))
+        {
+            seen[id >> 6] |= 1UL << (id & 63);
+        }
+
+        var order = new int[options.Candidates == 0 ? n : Math.Min(options.Candidates, n)];
+        int found = TopKSelector.Select<float>(logits[..n], ReadOnlySpan<int>.Empty, seen, order);
+        int[] ids = new int[found];
+        for (int c = 0; c < found; c++)
+        {
+            ids[c] = order[c] + 1;
+        }
+
         int next = sequence[t];
 
         var histories = new ReadOnlyMemory<int>[ids.Length + 1];

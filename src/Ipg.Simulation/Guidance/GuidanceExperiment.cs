@@ -45,10 +45,10 @@ public sealed class GuidanceExperiment
 
     /// <summary>
     /// Builds an experiment from a collected log: the initial sequences are each user's clicks in
-    /// log order (simulator item k becomes encoder id k + 1).
+    /// log order (item ids are shared by the log, the simulator and the encoder).
     /// </summary>
     /// <param name="startState">The end-of-collection state.</param>
-    /// <param name="log">The collected interactions (zero-based, time order).</param>
+    /// <param name="log">The collected interactions (zero-based users, item ids 1..N, time order).</param>
     /// <param name="encoder">The sequential encoder.</param>
     /// <param name="targetItemIds">The targets, encoder ids 1..N.</param>
     /// <param name="options">Guidance parameters.</param>
@@ -59,13 +59,6 @@ public sealed class GuidanceExperiment
         ArgumentNullException.ThrowIfNull(startState);
         ArgumentNullException.ThrowIfNull(log);
         var sequences = InteractionLogFormat.ToSequences(log, startState.UserCount);
-        foreach (var seq in sequences)
-        {
-            for (var k = 0; k < seq.Length; k++)
-            {
-                seq[k]++;
-            }
-        }
 
         return new GuidanceExperiment(new GuidanceRunner(startState, encoder, sequences, options), targetItemIds);
     }

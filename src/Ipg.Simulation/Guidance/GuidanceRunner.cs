@@ -11,7 +11,7 @@ namespace Ipg.Simulation.Guidance;
 /// excluded for that user afterwards, and a <see cref="GuidanceMetricsRecorder"/> is fed.
 /// </summary>
 /// <remarks>
-/// <para>Item ids: the encoder's convention (1..N); simulator item k is id k + 1.</para>
+/// <para>Item ids: 1..N (0 = padding) everywhere — the encoder, the policies and the simulator share them.</para>
 /// <para>Only users whose sequence changed are re-encoded; the round-0 encodings are computed once
 /// and shared by every target and policy run on this runner.</para>
 /// <para>Deterministic given the start state, the options and deterministic policies/encoders: the
@@ -110,7 +110,6 @@ public sealed class GuidanceRunner
         var d = _encoder.Dimension;
         var k = _options.SlateSize;
         var maxLength = Math.Max(1, _encoder.MaxHistoryLength);
-        var simTarget = targetItemId - 1;
 
         var sim = _start.Clone();
         if (_options.IndependentClicksPerTarget)
@@ -147,7 +146,7 @@ public sealed class GuidanceRunner
         var clicked = new bool[users];
         var changed = new List<int>();
         var recorder = new GuidanceMetricsRecorder(users, targetItemId, _options.Metrics);
-        recorder.RecordGroundTruth(sim, simTarget);
+        recorder.RecordGroundTruth(sim, targetItemId);
 
         for (var round = 0; round < _options.Rounds; round++)
         {
@@ -162,7 +161,7 @@ public sealed class GuidanceRunner
                     throw new InvalidOperationException($"Policy {policy.Name} recommended id {id} to user {u}; ids are 1..{ItemCount} (0 = none).");
                 }
 
-                shown[u] = id - 1; // 0 (nothing) becomes −1: the user is shown nothing.
+                shown[u] = id; // 0 (nothing): the user is shown nothing.
             }
 
             sim.Step(shown, clicked);
@@ -170,12 +169,12 @@ public sealed class GuidanceRunner
             changed.Clear();
             for (var u = 0; u < users; u++)
             {
-                if (shown[u] < 0)
+                var id = shown[u];
+                if (id == 0)
                 {
                     continue;
                 }
 
-                var id = shown[u] + 1;
                 mask.Add(u, id);
                 if (clicked[u])
                 {
@@ -189,7 +188,7 @@ public sealed class GuidanceRunner
                 recorder.RecordRound(shown, clicked);
                 if (recorder.NeedsGroundTruth)
                 {
-                    recorder.RecordGroundTruth(sim, simTarget);
+                    recorder.RecordGroundTruth(sim, targetItemId);
                 }
             }
 

@@ -11,7 +11,7 @@ namespace Ipg.Simulation.Guidance;
 /// </summary>
 /// <remarks>
 /// Needs the user's index in the simulator, so it works in policy calls (<see cref="GuidanceContext.UserIndex"/> =
-/// simulator user; item id k + 1 = simulator item k) and only for single-item targets. Thread-safe.
+/// simulator user; item ids are shared) and only for single-item targets. Thread-safe.
 /// </remarks>
 public sealed class OracleLookAheadGuidance : IGuidanceModel
 {
@@ -48,7 +48,7 @@ public sealed class OracleLookAheadGuidance : IGuidanceModel
         var gains = ArrayPool<double>.Shared.Rent(n);
         try
         {
-            _simulator.TargetGainsIfClicked(user, context.Target.ItemId - 1, gains);
+            _simulator.TargetGainsIfClicked(user, context.Target.ItemId, gains);
             for (int p = 0; p < guidance.Length; p++)
             {
                 guidance[p] = (float)gains[context.ItemIdAt(p) - 1];

@@ -12,7 +12,7 @@ namespace Ipg.Simulation.Guidance;
 /// <remarks>
 /// <para>Unlike <see cref="OraclePolicy"/>, the click probability is the model's, not the simulator's: only the
 /// guiding score is replaced. Must be bound to the run's simulator (<see cref="BindTo"/>), which
-/// <see cref="GuidanceRunner"/> does; context user u is simulator user u and item id k + 1 is simulator item k.</para>
+/// <see cref="GuidanceRunner"/> does; context user u is simulator user u; item ids are shared.</para>
 /// <para>Negative guidance follows <see cref="NegativeGuidancePolicy"/> as in <see cref="IpgReranker"/>: Raw (the
 /// paper's argmax of p̂·g, the default here, like <see cref="IpgOptions.Paper"/>) or AccuracyFallback (candidates
 /// with g ≤ 0 rank below every positive one, by p̂), applied by the re-ranker. Ties go to the lowest item id.

@@ -40,7 +40,6 @@ public sealed class OraclePolicy : ISimulatorBoundPolicy
     }
 
     /// <inheritdoc />
-    /// <remarks>Item ids follow the encoder convention: simulator item k is id k + 1.</remarks>
     /// <exception cref="InvalidOperationException">The oracle is not bound to a simulator.</exception>
     public void Recommend(PolicyContext context, Memory<int> slates, CancellationToken cancellationToken = default)
     {
@@ -59,7 +58,7 @@ public sealed class OraclePolicy : ISimulatorBoundPolicy
             throw new ArgumentException($"Need {users} users × {k} slate entries, got {slates.Length}.", nameof(slates));
         }
 
-        var target = context.Target.ItemId - 1;
+        var target = context.Target.ItemId;
         var mask = context.Exclusions;
         var options = sim.Options;
         Parallel.For(

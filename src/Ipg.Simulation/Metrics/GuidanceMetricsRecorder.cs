@@ -29,7 +29,7 @@ public sealed class GuidanceMetricsRecorder
 
     /// <summary>Creates a recorder for one target.</summary>
     /// <param name="userCount">Number of users (≥ 1).</param>
-    /// <param name="targetItem">The target, stored in the result (any id convention).</param>
+    /// <param name="targetItem">The target's item id, stored in the result.</param>
     /// <param name="options">What to measure; validated.</param>
     /// <exception cref="ArgumentException">An argument is invalid.</exception>
     public GuidanceMetricsRecorder(int userCount, int targetItem, MetricsOptions options)
@@ -124,7 +124,7 @@ public sealed class GuidanceMetricsRecorder
 
     /// <summary>Records the ground truth straight from the simulator (ranks computed in parallel over users; read-only).</summary>
     /// <param name="simulator">The simulator, in the state to record.</param>
-    /// <param name="targetItem">The target's zero-based simulator index.</param>
+    /// <param name="targetItem">The target's item id in <c>1..N</c>.</param>
     /// <exception cref="ArgumentException">The simulator's user count differs, or the item is out of range.</exception>
     /// <exception cref="InvalidOperationException">Ground truth is not expected now.</exception>
     public void RecordGroundTruth(TopicSimulator simulator, int targetItem)
@@ -135,9 +135,9 @@ public sealed class GuidanceMetricsRecorder
             throw new ArgumentException($"simulator has {simulator.UserCount} users, the recorder {_users}.", nameof(simulator));
         }
 
-        if ((uint)targetItem >= (uint)simulator.ItemCount)
+        if ((uint)(targetItem - 1) >= (uint)simulator.ItemCount)
         {
-            throw new ArgumentOutOfRangeException(nameof(targetItem), targetItem, $"targetItem must be in [0, {simulator.ItemCount}).");
+            throw new ArgumentOutOfRangeException(nameof(targetItem), targetItem, $"targetItem must be an item id in 1..{simulator.ItemCount}.");
         }
 
         if (!NeedsGroundTruth)
@@ -156,7 +156,7 @@ public sealed class GuidanceMetricsRecorder
     }
 
     /// <summary>Records one round: the item recommended to each user and whether it was clicked.</summary>
-    /// <param name="recommended">Per user the recommended item, or a negative value when the user got none.</param>
+    /// <param name="recommended">Per user the recommended item id (1..N), or 0, the padding id, when the user got none.</param>
     /// <param name="clicked">Per user whether the recommendation was clicked.</param>
     /// <exception cref="ArgumentException">A length is wrong, or a user without a recommendation clicked.</exception>
     /// <exception cref="InvalidOperationException">Ground truth is due first, or every checkpoint is already recorded.</exception>
@@ -186,7 +186,7 @@ public sealed class GuidanceMetricsRecorder
 
         for (var u = 0; u < _users; u++)
         {
-            if (recommended[u] < 0 && clicked[u])
+            if (recommended[u] < 1 && clicked[u])
             {
                 throw new ArgumentException($"User {u} clicked without a recommendation.", nameof(clicked));
             }
@@ -194,7 +194,7 @@ public sealed class GuidanceMetricsRecorder
 
         for (var u = 0; u < _users; u++)
         {
-            if (recommended[u] >= 0)
+            if (recommended[u] >= 1)
             {
                 _shown[u]++;
                 if (clicked[u])

@@ -13,8 +13,7 @@ public class GuidanceRunnerTests
 
     private static GuidanceRunner Runner(GuidanceOptions? options = null)
     {
-        var seqs = InteractionLogFormat.ToSequences(World.Log, World.Start.UserCount)
-            .Select(s => s.Select(i => i + 1).ToArray()).ToArray();
+        var seqs = InteractionLogFormat.ToSequences(World.Log, World.Start.UserCount);
         return new GuidanceRunner(World.Start, World.Encoder, seqs, options ?? GuidanceOptions.Paper);
     }
 
@@ -94,7 +93,7 @@ public class GuidanceRunnerTests
     public void Users_are_re_encoded_only_for_policies_that_read_encodings()
     {
         var counting = new CountingEncoder(World.Encoder);
-        var seqs = InteractionLogFormat.ToSequences(World.Log, World.Start.UserCount).Select(s => s.Select(i => i + 1).ToArray()).ToArray();
+        var seqs = InteractionLogFormat.ToSequences(World.Log, World.Start.UserCount);
         var runner = new GuidanceRunner(World.Start, counting, seqs, GuidanceOptions.Paper);
 
         runner.RunTarget(new RandomPolicy(2), 7);

@@ -25,7 +25,7 @@ public class OracleLookAheadPolicyTests
         var sim = world.Start;
         const int Target = 5;
         var gains = new double[8];
-        sim.TargetGainsIfClicked(0, Target - 1, gains);
+        sim.TargetGainsIfClicked(0, Target, gains); // gains[p] is item id p + 1
         var byGain = Enumerable.Range(0, 8).OrderByDescending(i => gains[i]).ToArray();
         gains[byGain[1]].Should().BeGreaterThan(0, "the hand case needs two positive gains");
 
@@ -56,7 +56,7 @@ public class OracleLookAheadPolicyTests
         var sim = world.Start;
         var d = world.Encoder.Dimension;
         var sequences = InteractionLogFormat.ToSequences(world.Log, 10);
-        var histories = sequences.Select(s => (ReadOnlyMemory<int>)s.Select(i => i + 1).ToArray()).ToArray();
+        var histories = sequences.Select(s => (ReadOnlyMemory<int>)s).ToArray();
         var embeddings = new float[10 * d];
         world.Encoder.EncodeBatch(histories, embeddings);
         var mask = new ExclusionMask(10, 30);
@@ -70,7 +70,7 @@ public class OracleLookAheadPolicyTests
         var gains = new double[30];
         for (int u = 0; u < 10; u++)
         {
-            sim.TargetGainsIfClicked(u, 6, gains);
+            sim.TargetGainsIfClicked(u, 7, gains);
             var score = new double[30];
             for (int i = 0; i < 30; i++)
             {
@@ -109,7 +109,7 @@ public class OracleLookAheadPolicyTests
         var gains = new double[20];
         for (int u = 0; u < 6; u++)
         {
-            sim.TargetGainsIfClicked(u, 3, gains);
+            sim.TargetGainsIfClicked(u, 4, gains);
             int chosen = slates[u] - 1;
             if (gains.Any(g => g > 0))
             {

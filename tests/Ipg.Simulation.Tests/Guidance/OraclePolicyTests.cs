@@ -29,10 +29,10 @@ public class OraclePolicyTests
         var gains = new double[30];
         for (var u = 0; u < 10; u++)
         {
-            sim.TargetGainsIfClicked(u, 6, gains);
+            sim.TargetGainsIfClicked(u, 7, gains); // gains[p] is item id p + 1
             var expected = Enumerable.Range(0, 30)
                 .Where(i => !mask.Contains(u, i + 1))
-                .Select(i => (Id: i + 1, Score: sim.ClickProbability(u, i) * gains[i]))
+                .Select(i => (Id: i + 1, Score: sim.ClickProbability(u, i + 1) * gains[i]))
                 .OrderByDescending(x => x.Score).ThenBy(x => x.Id)
                 .Take(3).Select(x => x.Id).ToArray();
             slates.AsSpan(u * 3, 3).ToArray().Should().Equal(expected);
