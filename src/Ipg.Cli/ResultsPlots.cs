@@ -81,14 +81,16 @@ internal static class ResultsPlots
         plot.Title($"Accuracy/guidance frontier after {rounds} rounds");
         plot.XLabel($"HR@{rounds}");
         plot.YLabel($"IoI@{rounds}");
-        plot.ShowLegend(Alignment.UpperRight);
-        Save(plot, path);
+        // Outside the data area: with a dozen series (every knob and every guidance model's λ) an inner legend
+        // covers the interesting corner of the frontier.
+        plot.ShowLegend(Edge.Right);
+        Save(plot, path, width: 1300);
     }
 
-    private static void Save(Plot plot, string path) =>
+    private static void Save(Plot plot, string path, int width = 900) =>
         Simulation.Reproduction.AtomicFile.Write(path, stream =>
         {
-            var bytes = plot.GetImageBytes(900, 600, ImageFormat.Png);
+            var bytes = plot.GetImageBytes(width, 600, ImageFormat.Png);
             stream.Write(bytes);
         });
 }
