@@ -75,4 +75,27 @@ public class IpgRerankerAllocationTests
             (GC.GetAllocatedBytesForCurrentThread() - before).Should().Be(0, model.Name);
         }
     }
+
+    [Fact]
+    public void The_exact_look_ahead_over_the_default_model_allocates_nothing_in_steady_state()
+    {
+        // The paper-size SASRec through the managed kernel: one batched encode of M = 20 extended histories a request.
+        using var encoder = SasRecDefaultModel.Load(OnnxSasRecEncoderOptions.Default with { Kernel = SasRecKernel.Managed, IntraOpThreads = 1 });
+        var reranker = new IpgReranker(encoder, IpgOptions.Paper with { Guidance = new ExactLookAheadGuidance(LinearGuidance.Default, 20) });
+        var target = reranker.PrepareTarget(2277);
+        int[] history = [1772, 1632, 609, 2843, 3222, 3049, 546, 236];
+        var dest = new RankedItem[10];
+        for (int i = 0; i < 20; i++)
+        {
+            reranker.Recommend(history, target, dest, history);
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 50; i++)
+        {
+            reranker.Recommend(history, target, dest, history);
+        }
+
+        (GC.GetAllocatedBytesForCurrentThread() - before).Should().Be(0);
+    }
 }

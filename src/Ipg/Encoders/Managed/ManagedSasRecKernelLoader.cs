@@ -102,26 +102,9 @@ internal static class ManagedSasRecKernelLoader
         int d = kernel.Dimension;
         if (parallelism > 1 && count > chunk)
         {
-            int chunks = (count + chunk - 1) / chunk;
-            float[] all = ArrayPool<float>.Shared.Rent(count * d);
-            try
-            {
-                var parallel = new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken };
-                Parallel.For(0, chunks, parallel, c =>
-                {
-                    int end = Math.Min(count, (c + 1) * chunk);
-                    for (int u = c * chunk; u < end; u++)
-                    {
-                        kernel.Encode(histories[u].Span, all.AsSpan(u * d, d));
-                    }
-                });
-                all.AsSpan(0, count * d).CopyTo(destination);
-            }
-            finally
-            {
-                ArrayPool<float>.Shared.Return(all);
-            }
-
+            // In its own method: the lambda's closure would otherwise be allocated on every call, the
+            // sequential ones included (the exact look-ahead's batches of M are sequential and allocation-free).
+            EncodeChunksInParallel(kernel, histories, destination, chunk, parallelism, cancellationToken);
             return;
         }
 
@@ -133,6 +116,31 @@ internal static class ManagedSasRecKernelLoader
             {
                 kernel.Encode(histories[u].Span, destination.Slice(u * d, d));
             }
+        }
+    }
+
+    private static void EncodeChunksInParallel(ManagedSasRecKernel kernel, IReadOnlyList<ReadOnlyMemory<int>> histories, Span<float> destination, int chunk, int parallelism, CancellationToken cancellationToken)
+    {
+        int count = histories.Count;
+        int d = kernel.Dimension;
+        int chunks = (count + chunk - 1) / chunk;
+        float[] all = ArrayPool<float>.Shared.Rent(count * d);
+        try
+        {
+            var parallel = new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken };
+            Parallel.For(0, chunks, parallel, c =>
+            {
+                int end = Math.Min(count, (c + 1) * chunk);
+                for (int u = c * chunk; u < end; u++)
+                {
+                    kernel.Encode(histories[u].Span, all.AsSpan(u * d, d));
+                }
+            });
+            all.AsSpan(0, count * d).CopyTo(destination);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(all);
         }
     }
 }
