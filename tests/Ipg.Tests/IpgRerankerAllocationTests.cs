@@ -76,11 +76,14 @@ public class IpgRerankerAllocationTests
         }
     }
 
-    [Fact]
-    public void The_exact_look_ahead_over_the_default_model_allocates_nothing_in_steady_state()
+    [Theory]
+    [InlineData(SasRecKernel.Managed)]
+    [InlineData(SasRecKernel.OnnxRuntime)]
+    public void The_exact_look_ahead_over_the_default_model_allocates_nothing_in_steady_state(SasRecKernel kernel)
     {
-        // The paper-size SASRec through the managed kernel: one batched encode of M = 20 extended histories a request.
-        using var encoder = SasRecDefaultModel.Load(OnnxSasRecEncoderOptions.Default with { Kernel = SasRecKernel.Managed, IntraOpThreads = 1 });
+        // The paper-size SASRec: one batched encode of M = 20 extended histories a request (ONNX Runtime: a pooled
+        // 20-row IoBinding context; managed kernel: sequential rows).
+        using var encoder = SasRecDefaultModel.Load(OnnxSasRecEncoderOptions.Default with { Kernel = kernel, IntraOpThreads = 1 });
         var reranker = new IpgReranker(encoder, IpgOptions.Paper with { Guidance = new ExactLookAheadGuidance(LinearGuidance.Default, 20) });
         var target = reranker.PrepareTarget(2277);
         int[] history = [1772, 1632, 609, 2843, 3222, 3049, 546, 236];

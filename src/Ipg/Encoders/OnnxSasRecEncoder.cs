@@ -67,6 +67,15 @@ public sealed class OnnxSasRecEncoder : ISequentialEncoder, IDisposable
     /// <summary>Idle single-row run contexts (see <see cref="RowRunContext"/>); a null slot is empty or rented.</summary>
     private readonly RowRunContext?[] _rowContexts = new RowRunContext?[Math.Clamp(2 * Environment.ProcessorCount, 4, 64)];
 
+    /// <summary>
+    /// Idle multi-row run contexts (2..<see cref="PooledBatchRows"/> rows, e.g. the exact look-ahead's batches of M), kept
+    /// apart from the single-row ones so that neither evicts the other; a slot holds a context of any row count.
+    /// </summary>
+    private readonly RowRunContext?[] _batchContexts = new RowRunContext?[Math.Clamp(2 * Environment.ProcessorCount, 4, 64)];
+
+    /// <summary>Batches up to this many rows run through pooled contexts (no per-call garbage); larger ones (offline) do not.</summary>
+    private const int PooledBatchRows = 64;
+
     private OnnxSasRecEncoder(InferenceSession session, OnnxSasRecEncoderMetadata metadata, ItemEmbeddingTable items, OnnxSasRecEncoderOptions options)
     {
         _session = session;
@@ -615,9 +624,9 @@ public sealed class OnnxSasRecEncoder : ISequentialEncoder, IDisposable
     /// <summary>Runs <paramref name="rows"/> rows of <paramref name="ids"/>; ONNX Runtime writes into <paramref name="output"/>.</summary>
     private void Run(long[] ids, float[] output, int rows, CancellationToken cancellationToken)
     {
-        if (rows == 1)
+        if (rows <= PooledBatchRows)
         {
-            RunRow(ids, output, cancellationToken);
+            RunRow(ids, output, rows, cancellationToken);
             return;
         }
 
@@ -644,13 +653,13 @@ public sealed class OnnxSasRecEncoder : ISequentialEncoder, IDisposable
     /// object created or released per call (the per-call <see cref="RunOptions"/> and <see cref="OrtValue"/>s of
     /// <see cref="Run"/> cost about 540 B of managed garbage per call and churn glibc's heap).
     /// </summary>
-    private void RunRow(long[] ids, float[] output, CancellationToken cancellationToken)
+    private void RunRow(long[] ids, float[] output, int rows, CancellationToken cancellationToken)
     {
-        RowRunContext context = RentRowContext();
+        RowRunContext context = RentRowContext(rows);
         bool reuse = false;
         try
         {
-            ids.AsSpan(0, _length).CopyTo(context.Ids);
+            ids.AsSpan(0, rows * _length).CopyTo(context.Ids);
             using (var registration = cancellationToken.CanBeCanceled
                 ? cancellationToken.UnsafeRegister(static state => ((RunOptions)state!).Terminate = true, context.RunOptions)
                 : default)
@@ -677,18 +686,18 @@ public sealed class OnnxSasRecEncoder : ISequentialEncoder, IDisposable
         }
     }
 
-    private RowRunContext RentRowContext()
+    private RowRunContext RentRowContext(int rows)
     {
-        RowRunContext?[] slots = _rowContexts;
+        RowRunContext?[] slots = rows == 1 ? _rowContexts : _batchContexts;
         for (int i = 0; i < slots.Length; i++)
         {
-            if (Volatile.Read(ref slots[i]) is not null && Interlocked.Exchange(ref slots[i], null) is { } context)
+            if (Volatile.Read(ref slots[i]) is { } seen && seen.Rows == rows && Interlocked.CompareExchange(ref slots[i], null, seen) == seen)
             {
-                return context;
+                return seen;
             }
         }
 
-        return new RowRunContext(_session, _length, _dimension);
+        return new RowRunContext(_session, _length, _dimension, rows);
     }
 
     /// <summary>Puts a context back in a free slot; disposes it when it must not be reused or every slot is taken.</summary>
@@ -696,7 +705,7 @@ public sealed class OnnxSasRecEncoder : ISequentialEncoder, IDisposable
     {
         if (reuse)
         {
-            RowRunContext?[] slots = _rowContexts;
+            RowRunContext?[] slots = context.Rows == 1 ? _rowContexts : _batchContexts;
             for (int i = 0; i < slots.Length; i++)
             {
                 if (Interlocked.CompareExchange(ref slots[i], context, null) is null)
@@ -712,6 +721,11 @@ public sealed class OnnxSasRecEncoder : ISequentialEncoder, IDisposable
     /// <summary>Releases the pooled run contexts, then the session (no call is in flight any more).</summary>
     private void ReleaseNative()
     {
+        for (int i = 0; i < _batchContexts.Length; i++)
+        {
+            Interlocked.Exchange(ref _batchContexts[i], null)?.Dispose();
+        }
+
         for (int i = 0; i < _rowContexts.Length; i++)
         {
             Interlocked.Exchange(ref _rowContexts[i], null)?.Dispose();
@@ -721,7 +735,7 @@ public sealed class OnnxSasRecEncoder : ISequentialEncoder, IDisposable
     }
 
     /// <summary>
-    /// Everything one single-row run needs, created once and reused: the input and output tensors over pinned
+    /// Everything one run of <see cref="Rows"/> rows (1, or up to <see cref="PooledBatchRows"/>) needs, created once and reused: the input and output tensors over pinned
     /// arrays (on the pinned object heap), an <see cref="OrtIoBinding"/> that binds them to the model's
     /// <c>item_ids</c> and <c>user_embedding</c>, and the <see cref="RunOptions"/>. A context is used by one call at a
     /// time (rented from the encoder's pool); its run options are discarded once a cancellation may have set
@@ -732,16 +746,17 @@ public sealed class OnnxSasRecEncoder : ISequentialEncoder, IDisposable
         private readonly OrtValue _input;
         private readonly OrtValue _user;
 
-        public RowRunContext(InferenceSession session, int length, int dimension)
+        public RowRunContext(InferenceSession session, int length, int dimension, int rows)
         {
-            Ids = GC.AllocateArray<long>(length, pinned: true);
-            Output = GC.AllocateArray<float>(dimension, pinned: true);
+            Rows = rows;
+            Ids = GC.AllocateArray<long>(rows * length, pinned: true);
+            Output = GC.AllocateArray<float>(rows * dimension, pinned: true);
             var created = new List<IDisposable>(4);
             try
             {
-                _input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, Ids.AsMemory(), [1, length]);
+                _input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, Ids.AsMemory(), [rows, length]);
                 created.Add(_input);
-                _user = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, Output.AsMemory(), [1, dimension]);
+                _user = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, Output.AsMemory(), [rows, dimension]);
                 created.Add(_user);
                 RunOptions = new RunOptions();
                 created.Add(RunOptions);
@@ -761,10 +776,13 @@ public sealed class OnnxSasRecEncoder : ISequentialEncoder, IDisposable
             }
         }
 
-        /// <summary>The input row (L ids), read by ONNX Runtime in place.</summary>
+        /// <summary>How many rows the context runs.</summary>
+        public int Rows { get; }
+
+        /// <summary>The input rows (rows × L ids), read by ONNX Runtime in place.</summary>
         public long[] Ids { get; }
 
-        /// <summary>The user embedding (d values), written by ONNX Runtime in place.</summary>
+        /// <summary>The user embeddings (rows × d values), written by ONNX Runtime in place.</summary>
         public float[] Output { get; }
 
         public RunOptions RunOptions { get; }
