@@ -78,13 +78,24 @@ public sealed partial class TopicSimulator
                 var topic = _itemTopic[i];
                 if (boredAfter[topic])
                 {
-                    var t0 = topic * _perTopic;
                     double vt2 = 0, vtj = 0;
-                    for (var k = 0; k < _perTopic; k++)
+                    if (_topicDirections is null)
                     {
-                        var vk = (omega * eu[t0 + k]) + ((1 - omega) * xi[t0 + k]);
-                        vt2 += vk * vk;
-                        vtj += vk * ej[t0 + k];
+                        var t0 = topic * _perTopic;
+                        for (var k = 0; k < _perTopic; k++)
+                        {
+                            var vk = (omega * eu[t0 + k]) + ((1 - omega) * xi[t0 + k]);
+                            vt2 += vk * vk;
+                            vtj += vk * ej[t0 + k];
+                        }
+                    }
+                    else
+                    {
+                        // The component along the topic's direction t: v·t, and its share of v·ê_j, (v·t)(t·ê_j).
+                        var direction = _topicDirections.AsSpan(topic * _dim, _dim);
+                        var vt = (omega * DeterministicMath.Dot(eu, direction)) + ((1 - omega) * DeterministicMath.Dot(xi, direction));
+                        vt2 = vt * vt;
+                        vtj = vt * DeterministicMath.Dot(direction, ej);
                     }
 
                     var n2 = vNorm2 - ((1 - (f * f)) * vt2);

@@ -6,8 +6,12 @@ namespace Ipg.Simulation;
 /// <content>Saving, loading and hashing the simulator state (format documented in docs/simulator.md).</content>
 public sealed partial class TopicSimulator
 {
-    /// <summary>Current version of the binary state format.</summary>
-    public const int StateFormatVersion = 1;
+    /// <summary>
+    /// Newest version of the binary state format: 2 adds, for a simulator over a given ground truth
+    /// (<see cref="FromGroundTruth"/>), its dimension, topic directions and item topics. A paper-world state is still
+    /// written as version 1 (so its bytes and hash do not change); both versions are read.
+    /// </summary>
+    public const int StateFormatVersion = 2;
 
     private static readonly byte[] s_magic = Encoding.ASCII.GetBytes("IPGSIMST");
     private const int HashLength = 32;
@@ -92,9 +96,9 @@ public sealed partial class TopicSimulator
             version = System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(version);
         }
 
-        if (version != StateFormatVersion)
+        if (version is not (1 or 2))
         {
-            throw new InvalidDataException($"Unsupported simulator state version {version} (this build reads version {StateFormatVersion}).");
+            throw new InvalidDataException($"Unsupported simulator state version {version} (this build reads versions 1 and {StateFormatVersion}).");
         }
 
         var body = data[..^HashLength];
@@ -108,7 +112,7 @@ public sealed partial class TopicSimulator
             using var stream = new MemoryStream(body.ToArray(), writable: false);
             using var reader = new BinaryReader(stream, Encoding.UTF8, leaveOpen: false);
             reader.ReadBytes(s_magic.Length + 4);
-            var sim = ReadBody(reader);
+            var sim = ReadBody(reader, version);
             if (stream.Position != stream.Length)
             {
                 throw new InvalidDataException($"Simulator state has {stream.Length - stream.Position} unexpected trailing bytes.");
@@ -122,7 +126,7 @@ public sealed partial class TopicSimulator
         }
     }
 
-    private static TopicSimulator ReadBody(BinaryReader r)
+    private static TopicSimulator ReadBody(BinaryReader r, int version)
     {
         SimulatorOptions options;
         try
@@ -152,19 +156,49 @@ public sealed partial class TopicSimulator
             throw new InvalidDataException($"Simulator state holds invalid options: {e.Message}", e);
         }
 
+        // Version 2 (a given ground truth): the dimension, the topic directions and the item topics.
+        var dimension = options.Dimension;
+        double[]? directions = null;
+        int[]? topics = null;
+        if (version == 2)
+        {
+            dimension = r.ReadInt32();
+            if (dimension < 1 || (long)options.Topics * dimension > r.BaseStream.Length)
+            {
+                throw new InvalidDataException($"Simulator state: invalid dimension {dimension}.");
+            }
+
+            directions = new double[options.Topics * dimension];
+            ReadFinite(r, directions, "topic directions");
+            if ((long)options.Items * sizeof(int) > r.BaseStream.Length - r.BaseStream.Position)
+            {
+                throw new InvalidDataException("Simulator state is truncated (item topics).");
+            }
+
+            topics = new int[options.Items];
+            for (var i = 0; i < topics.Length; i++)
+            {
+                topics[i] = r.ReadInt32();
+                if ((uint)topics[i] >= (uint)options.Topics)
+                {
+                    throw new InvalidDataException($"Simulator state: item id {i + 1} has an invalid topic {topics[i]}.");
+                }
+            }
+        }
+
         // Refuse sizes the remaining bytes cannot possibly hold before allocating: the round counter and click
         // stream, the embeddings, and per user at least a bias count, a window length and (flag, timeout) per topic.
         var remaining = r.BaseStream.Length - r.BaseStream.Position;
         var minimum = (2L * sizeof(long))
-            + (((long)options.Users + options.Items) * options.Dimension * sizeof(double))
+            + (((long)options.Users + options.Items) * dimension * sizeof(double))
             + ((long)options.Users * ((2 * sizeof(int)) + (options.Topics * (sizeof(byte) + sizeof(int)))));
         if (minimum > remaining)
         {
             throw new InvalidDataException(
-                $"Simulator state is inconsistent: {options.Users} users × {options.Items} items × {options.Dimension} dimensions need at least {minimum} bytes, but only {remaining} remain.");
+                $"Simulator state is inconsistent: {options.Users} users × {options.Items} items × {dimension} dimensions need at least {minimum} bytes, but only {remaining} remain.");
         }
 
-        var sim = new TopicSimulator(options, generate: false);
+        var sim = new TopicSimulator(options, generate: false, dimension, directions);
         sim._round = r.ReadInt64();
         sim._clickStream = r.ReadInt64();
         if (sim._round < 0)
@@ -174,9 +208,16 @@ public sealed partial class TopicSimulator
 
         ReadFinite(r, sim._userEmb, "user embeddings");
         ReadFinite(r, sim._itemEmb, "item embeddings");
-        for (var i = 0; i < sim._items; i++)
+        if (topics is not null)
         {
-            sim._itemTopic[i] = sim.DominantTopic(sim._itemEmb.AsSpan(i * sim._dim, sim._dim));
+            topics.CopyTo(sim._itemTopic, 0);
+        }
+        else
+        {
+            for (var i = 0; i < sim._items; i++)
+            {
+                sim._itemTopic[i] = sim.DominantTopic(sim._itemEmb.AsSpan(i * sim._dim, sim._dim));
+            }
         }
 
         for (var u = 0; u < sim._users; u++)
@@ -269,7 +310,7 @@ public sealed partial class TopicSimulator
         using (var w = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true))
         {
             w.Write(s_magic);
-            w.Write(StateFormatVersion);
+            w.Write(_topicDirections is null ? 1 : 2);
             var o = _options;
             w.Write(o.Topics);
             w.Write(o.DimensionsPerTopic);
@@ -286,6 +327,20 @@ public sealed partial class TopicSimulator
             w.Write(o.BoredomDuration);
             w.Write(o.BoredomFactor);
             w.Write(o.Seed);
+            if (_topicDirections is not null)
+            {
+                w.Write(_dim);
+                foreach (var v in _topicDirections)
+                {
+                    w.Write(v);
+                }
+
+                foreach (var t in _itemTopic)
+                {
+                    w.Write(t);
+                }
+            }
+
             w.Write(_round);
             w.Write(_clickStream);
             foreach (var v in _userEmb)

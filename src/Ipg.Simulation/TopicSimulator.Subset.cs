@@ -24,7 +24,7 @@ public sealed partial class TopicSimulator
             return Clone();
         }
 
-        var copy = new TopicSimulator(_options with { Users = userCount }, generate: false);
+        var copy = new TopicSimulator(_options with { Users = userCount }, generate: false, _dim, _topicDirections);
         _userEmb.AsSpan(0, userCount * _dim).CopyTo(copy._userEmb);
         _itemEmb.CopyTo(copy._itemEmb, 0);
         _itemTopic.CopyTo(copy._itemTopic, 0);

@@ -28,6 +28,12 @@ public sealed partial class TopicSimulator
     private readonly double[] _userEmb;
     private readonly double[] _itemEmb;
     private readonly int[] _itemTopic;
+
+    /// <summary>
+    /// Explicit ground truth only (a real-data world): a unit direction per topic (topics × dim), along which soft
+    /// boredom damps the user; null in the paper's world, where a topic owns a block of dimensions.
+    /// </summary>
+    private readonly double[]? _topicDirections;
     private readonly Dictionary<int, double>?[] _bias;
     private readonly int[] _window;
     private readonly int[] _windowStart;
@@ -47,14 +53,15 @@ public sealed partial class TopicSimulator
     {
     }
 
-    private TopicSimulator(SimulatorOptions options, bool generate)
+    private TopicSimulator(SimulatorOptions options, bool generate, int dimension = 0, double[]? topicDirections = null)
     {
         _options = options;
         _users = options.Users;
         _items = options.Items;
         _topics = options.Topics;
         _perTopic = options.DimensionsPerTopic;
-        _dim = options.Dimension;
+        _dim = dimension > 0 ? dimension : options.Dimension;
+        _topicDirections = topicDirections;
         _userEmb = new double[_users * _dim];
         _itemEmb = new double[_items * _dim];
         _itemTopic = new int[_items];
@@ -351,7 +358,7 @@ public sealed partial class TopicSimulator
     /// <returns>An independent simulator that continues exactly like this one.</returns>
     public TopicSimulator Clone()
     {
-        var copy = new TopicSimulator(_options, generate: false);
+        var copy = new TopicSimulator(_options, generate: false, _dim, _topicDirections);
         _userEmb.CopyTo(copy._userEmb, 0);
         _itemEmb.CopyTo(copy._itemEmb, 0);
         _itemTopic.CopyTo(copy._itemTopic, 0);
@@ -670,13 +677,26 @@ public sealed partial class TopicSimulator
                 }
             }
 
-            // Soft boredom: clicking an item of a bored topic shrinks that topic's dimensions.
+            // Soft boredom: clicking an item of a bored topic shrinks that topic's dimensions (the paper), or the
+            // user's component along the topic's direction (explicit ground truth: ê_u − (1 − f)·(ê_u·t)·t).
             if (click && _bored[(u * _topics) + _itemTopic[item]])
             {
-                var t0 = _itemTopic[item] * _perTopic;
-                for (var k = 0; k < _perTopic; k++)
+                if (_topicDirections is null)
                 {
-                    eu[t0 + k] *= _options.BoredomFactor;
+                    var t0 = _itemTopic[item] * _perTopic;
+                    for (var k = 0; k < _perTopic; k++)
+                    {
+                        eu[t0 + k] *= _options.BoredomFactor;
+                    }
+                }
+                else
+                {
+                    var direction = _topicDirections.AsSpan(_itemTopic[item] * _dim, _dim);
+                    var shrink = (1 - _options.BoredomFactor) * DeterministicMath.Dot(eu, direction);
+                    for (var d = 0; d < _dim; d++)
+                    {
+                        eu[d] -= shrink * direction[d];
+                    }
                 }
 
                 Normalise(eu);
