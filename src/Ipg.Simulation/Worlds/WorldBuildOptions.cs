@@ -7,7 +7,7 @@ namespace Ipg.Simulation.Worlds;
 /// </summary>
 public sealed record WorldBuildOptions
 {
-    /// <summary>The defaults: d = 20, 15 ALS sweeps, λ = 0.1, α = 10, seed 2024, random click rate 0.09, the paper's dynamics.</summary>
+    /// <summary>The defaults: d = 20, 15 ALS sweeps, λ = 10, α = 10, seed 2024, random click rate 0.09, the paper's dynamics.</summary>
     public static WorldBuildOptions Default { get; } = new();
 
     /// <summary>Dimension d of the ground-truth vectors (default 20 = the paper world's 10 topics × 2 dimensions).</summary>
@@ -22,8 +22,8 @@ public sealed record WorldBuildOptions
     /// <summary>Alternating least-squares sweeps (user side then item side; default 15).</summary>
     public int Iterations { get; init; } = 15;
 
-    /// <summary>L2 regularisation λ of the factors (default 0.1).</summary>
-    public double Regularization { get; init; } = 0.1;
+    /// <summary>L2 regularisation λ of the factors (default 10, chosen on the ML-1M and LastFM development worlds, docs/real-data.md).</summary>
+    public double Regularization { get; init; } = 10.0;
 
     /// <summary>Confidence weight α: an observed (user, item) pair seen c times has confidence 1 + α·c (Hu, Koren, Volinsky 2008; default 10).</summary>
     public double Alpha { get; init; } = 10.0;
