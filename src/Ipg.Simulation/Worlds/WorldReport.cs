@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -87,7 +88,7 @@ public sealed record WorldReport
     /// <summary>One sentence: the verdict, stated plainly.</summary>
     public required string Verdict { get; init; }
 
-    private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase, NumberHandling = JsonNumberHandling.Strict };
+    private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase, NumberHandling = JsonNumberHandling.Strict, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>Evaluates a world.</summary>
     /// <param name="world">The world.</param>
@@ -274,10 +275,17 @@ public sealed record WorldReport
         sb.AppendLine(c, $"    ground truth  HR@10 {GroundTruthHitRate:F4}  NDCG@10 {GroundTruthNdcg:F4}");
         sb.AppendLine(c, $"    popularity    HR@10 {PopularityHitRate:F4}  NDCG@10 {PopularityNdcg:F4}");
         sb.AppendLine(c, $"  mean click probability: random {RandomClickProbability:F4}, popular top-10 {PopularClickProbability:F4}, ground-truth best {GroundTruthBestClickProbability:F4}, ground-truth top-10 {GroundTruthTop10ClickProbability:F4}, held-out {HeldOutClickProbability:F4}");
+        // The JSON lists every topic; the text shows the largest (topics are ordered by size for metadata).
+        const int Shown = 25;
         sb.Append(c, $"  topics ({TopicNames.Count}):");
-        for (var t = 0; t < TopicNames.Count; t++)
+        for (var t = 0; t < Math.Min(Shown, TopicNames.Count); t++)
         {
             sb.Append(c, $" {TopicNames[t]} {TopicSizes[t]}{(t + 1 < TopicNames.Count ? "," : string.Empty)}");
+        }
+
+        if (TopicNames.Count > Shown)
+        {
+            sb.Append(c, $" … {TopicNames.Count - Shown} more in the JSON");
         }
 
         sb.AppendLine();
