@@ -21,7 +21,6 @@ public sealed class RealDataWorld
     public const int FormatVersion = 1;
 
     private static readonly byte[] s_magic = Encoding.ASCII.GetBytes("IPGWORLD");
-    private const int HashLength = 32;
 
     private readonly double[] _userVectors;
     private readonly double[] _itemVectors;
@@ -200,18 +199,7 @@ public sealed class RealDataWorld
     /// <param name="destination">A writable stream; left open.</param>
     /// <exception cref="ArgumentNullException"><paramref name="destination"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="destination"/> is not writable.</exception>
-    public void Save(Stream destination)
-    {
-        ArgumentNullException.ThrowIfNull(destination);
-        if (!destination.CanWrite)
-        {
-            throw new ArgumentException("destination must be writable.", nameof(destination));
-        }
-
-        var body = SerializeBody();
-        destination.Write(body);
-        destination.Write(SHA256.HashData(body));
-    }
+    public void Save(Stream destination) => ChecksummedBinary.Write(destination, SerializeBody());
 
     /// <summary>Saves the world to a file, atomically (see <see cref="Reproduction.AtomicFile"/>).</summary>
     /// <param name="path">Destination file.</param>
@@ -249,31 +237,10 @@ public sealed class RealDataWorld
 
     private static RealDataWorld Load(byte[] data)
     {
-        if (data.Length < s_magic.Length + 4 + HashLength)
-        {
-            throw new InvalidDataException($"World file is truncated: {data.Length} bytes.");
-        }
-
-        if (!data.AsSpan(0, s_magic.Length).SequenceEqual(s_magic))
-        {
-            throw new InvalidDataException("Not a world file: bad magic (expected \"IPGWORLD\").");
-        }
-
-        var version = BitConverter.ToInt32(data, s_magic.Length);
-        if (version != FormatVersion)
-        {
-            throw new InvalidDataException($"Unsupported world format version {version} (this build reads version {FormatVersion}).");
-        }
-
-        var body = data.AsSpan(0, data.Length - HashLength);
-        if (!SHA256.HashData(body).AsSpan().SequenceEqual(data.AsSpan(data.Length - HashLength)))
-        {
-            throw new InvalidDataException("World file is corrupt or truncated: its SHA-256 checksum does not match.");
-        }
-
+        var bodyLength = ChecksummedBinary.Verify(data, s_magic, FormatVersion, "world file");
         try
         {
-            using var stream = new MemoryStream(data, 0, data.Length - HashLength, writable: false);
+            using var stream = new MemoryStream(data, 0, bodyLength, writable: false);
             using var reader = new BinaryReader(stream, Encoding.UTF8, leaveOpen: false);
             reader.ReadBytes(s_magic.Length + 4);
             var world = WorldFileReader.ReadBody(reader);

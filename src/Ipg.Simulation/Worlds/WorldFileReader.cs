@@ -80,8 +80,8 @@ internal static class WorldFileReader
             throw new InvalidDataException($"World file is inconsistent: {users} users × {items} items × {d} dimensions need at least {minimum} bytes, but only {remaining} remain.");
         }
 
-        var userVectors = ReadFinite(r, users * d, "user vectors");
-        var itemVectors = ReadFinite(r, items * d, "item vectors");
+        var userVectors = ChecksummedBinary.ReadFinite(r, users * d, "user vectors");
+        var itemVectors = ChecksummedBinary.ReadFinite(r, items * d, "item vectors");
         var itemTopics = new int[items];
         for (var i = 0; i < items; i++)
         {
@@ -102,7 +102,7 @@ internal static class WorldFileReader
             }
         }
 
-        var directions = ReadFinite(r, topics * d, "topic directions");
+        var directions = ChecksummedBinary.ReadFinite(r, topics * d, "topic directions");
         var histories = new int[users][];
         var heldOut = new int[users];
         for (var u = 0; u < users; u++)
@@ -171,20 +171,5 @@ internal static class WorldFileReader
         }
 
         return bytes;
-    }
-
-    private static double[] ReadFinite(BinaryReader r, int count, string what)
-    {
-        var values = new double[count];
-        for (var k = 0; k < count; k++)
-        {
-            values[k] = r.ReadDouble();
-            if (!double.IsFinite(values[k]))
-            {
-                throw new InvalidDataException($"World file: {what} hold a non-finite value at index {k}.");
-            }
-        }
-
-        return values;
     }
 }

@@ -98,7 +98,7 @@ public class RealDataWorldTests
         var version = (byte[])bytes.Clone();
         version[8] = 2;
         FluentActions.Invoking(() => RealDataWorld.Load(new MemoryStream(version)))
-            .Should().Throw<InvalidDataException>().WithMessage("Unsupported world format version 2*");
+            .Should().Throw<InvalidDataException>().WithMessage("Unsupported world file format version 2*");
     }
 
     [Fact]
