@@ -55,6 +55,7 @@ public sealed class WorldCommandTests : IDisposable
     [InlineData("--format", "csv")]
     [InlineData("--dim", "0")]
     [InlineData("--metadata-format", "ml1m")]
+    [InlineData("--item-normalization", "cosine")]
     public void Invalid_arguments_exit_with_2(string option, string value)
     {
         var log = WriteLog();

@@ -55,12 +55,13 @@ internal static class WorldCommand
         var boredomThreshold = new Option<int>("--boredom-threshold") { Description = "Boredom threshold stored in the world.", DefaultValueFactory = _ => defaults.BoredomThreshold };
         var boredomDuration = new Option<int>("--boredom-duration") { Description = "Boredom duration stored in the world.", DefaultValueFactory = _ => defaults.BoredomDuration };
         var boredomFactor = new Option<double>("--boredom-factor") { Description = "Boredom factor stored in the world.", DefaultValueFactory = _ => defaults.BoredomFactor };
+        var itemNormalization = new Option<string>("--item-normalization") { Description = "Item vectors: unit (L2-normalised, like the paper's world) or max-norm (divided by the largest norm: keeps the fit's ranking and popularity).", DefaultValueFactory = _ => "unit" };
         var output = new Option<DirectoryInfo?>("--out") { Description = $"Folder to write {WorldFileName} and {ReportFileName} into (required; created if missing)." };
 
         var command = new Command("build", "Build a world (ground truth by implicit ALS, topics, calibrated click model) from a real interaction log and print its world report.")
         {
             log, format, metadata, metadataFormat, itemMap, dim, seed, topics, iterations, regularization, alpha, slope, randomRate,
-            omega, repeat, boredomWindow, boredomThreshold, boredomDuration, boredomFactor, output,
+            omega, repeat, boredomWindow, boredomThreshold, boredomDuration, boredomFactor, itemNormalization, output,
         };
 
         command.SetAction((parseResult, cancellationToken) =>
@@ -84,6 +85,12 @@ internal static class WorldCommand
                 BoredomThreshold = parseResult.GetValue(boredomThreshold),
                 BoredomDuration = parseResult.GetValue(boredomDuration),
                 BoredomFactor = parseResult.GetValue(boredomFactor),
+                ItemNormalization = parseResult.GetValue(itemNormalization) switch
+                {
+                    "unit" => ItemVectorNormalization.Unit,
+                    "max-norm" => ItemVectorNormalization.MaxNorm,
+                    _ => (ItemVectorNormalization)(-1),
+                },
             };
             var request = new Request(
                 parseResult.GetValue(log),

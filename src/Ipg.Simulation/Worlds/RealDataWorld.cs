@@ -4,7 +4,7 @@ using System.Text;
 namespace Ipg.Simulation.Worlds;
 
 /// <summary>
-/// A simulator world built from a real interaction log (docs/real-data.md): L2-normalised ground-truth user and item
+/// A simulator world built from a real interaction log (docs/real-data.md): normalised ground-truth user and item
 /// vectors fitted by implicit-feedback matrix factorisation on the train split, item topics, the calibrated click model
 /// and the paper's dynamics parameters, every user's train history and held-out item, and the raw-id mapping.
 /// Immutable. Built by <see cref="WorldBuilder"/>; saved and loaded in the versioned binary format of docs/real-data.md.
@@ -92,7 +92,7 @@ public sealed class RealDataWorld
     /// <summary>Unit user vectors ê_u, row-major users × d.</summary>
     public ReadOnlySpan<double> UserVectors => _userVectors;
 
-    /// <summary>Unit item vectors ê_i, row-major N × d; item id k is row k − 1.</summary>
+    /// <summary>Item vectors ê_i, row-major N × d (unit, or scaled by the largest norm: <see cref="WorldBuildOptions.ItemNormalization"/>); item id k is row k − 1.</summary>
     public ReadOnlySpan<double> ItemVectors => _itemVectors;
 
     /// <summary>Topic (0-based) of every item; item id k is entry k − 1.</summary>
@@ -126,7 +126,7 @@ public sealed class RealDataWorld
         return _userVectors.AsSpan(user * Dimension, Dimension);
     }
 
-    /// <summary>One item's unit vector ê_i.</summary>
+    /// <summary>One item's vector ê_i.</summary>
     /// <param name="itemId">Item id 1..N.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="itemId"/> is out of range.</exception>
     public ReadOnlySpan<double> ItemVector(int itemId)

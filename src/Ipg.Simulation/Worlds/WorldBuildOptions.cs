@@ -28,6 +28,9 @@ public sealed record WorldBuildOptions
     /// <summary>Confidence weight α: an observed (user, item) pair seen c times has confidence 1 + α·c (Hu, Koren, Volinsky 2008; default 10).</summary>
     public double Alpha { get; init; } = 10.0;
 
+    /// <summary>How item vectors are normalised (default <see cref="ItemVectorNormalization.Unit"/>, like the paper's world).</summary>
+    public ItemVectorNormalization ItemNormalization { get; init; } = ItemVectorNormalization.Unit;
+
     /// <summary>Number of k-means topics when no metadata is given (default 10, as the paper world).</summary>
     public int Topics { get; init; } = 10;
 
@@ -79,6 +82,11 @@ public sealed record WorldBuildOptions
         if (!double.IsFinite(Alpha) || Alpha < 0)
         {
             throw new ArgumentOutOfRangeException(nameof(Alpha), Alpha, $"Alpha must be finite and non-negative, got {Alpha}.");
+        }
+
+        if (!Enum.IsDefined(ItemNormalization))
+        {
+            throw new ArgumentOutOfRangeException(nameof(ItemNormalization), ItemNormalization, $"ItemNormalization must be a defined ItemVectorNormalization, got {(int)ItemNormalization}.");
         }
 
         Positive(Slope, nameof(Slope));

@@ -5,7 +5,8 @@ namespace Ipg.Simulation.Worlds;
 
 /// <summary>
 /// Builds a <see cref="RealDataWorld"/> from an <see cref="InteractionLog"/> (docs/real-data.md): leave-last-out split,
-/// implicit-feedback ALS ground truth fitted on the train split, L2 normalisation, topics from metadata or k-means, and
+/// implicit-feedback ALS ground truth fitted on the train split, normalisation (users to unit length, items per
+/// <see cref="WorldBuildOptions.ItemNormalization"/>), topics from metadata or k-means, and
 /// the click offset calibrated so that random (user, item) pairs are clicked at <see cref="WorldBuildOptions.TargetRandomClickRate"/>.
 /// </summary>
 public static class WorldBuilder
@@ -63,7 +64,16 @@ public static class WorldBuilder
             sweep => progress?.Report(string.Create(CultureInfo.InvariantCulture, $"als: sweep {sweep}/{options.Iterations}")),
             cancellationToken);
         NormaliseRows(userVectors, d);
-        NormaliseRows(itemVectors, d);
+        var unitItems = (double[])itemVectors.Clone();
+        NormaliseRows(unitItems, d);
+        if (options.ItemNormalization == ItemVectorNormalization.Unit)
+        {
+            itemVectors = unitItems;
+        }
+        else
+        {
+            ScaleByLargestNorm(itemVectors, d);
+        }
 
         var rawItems = new long[n];
         for (var i = 0; i < n; i++)
@@ -72,10 +82,10 @@ public static class WorldBuilder
         }
 
         var (itemTopics, topicNames) = itemLabels is null
-            ? ClusterTopics(itemVectors, d, options)
+            ? ClusterTopics(unitItems, d, options)
             : LabelTopics(rawItems, itemLabels, options.MaxMetadataTopics);
         progress?.Report(string.Create(CultureInfo.InvariantCulture, $"topics: {topicNames.Length} ({(itemLabels is null ? "k-means of the item vectors" : "metadata")})"));
-        var directions = TopicDirections(itemVectors, itemTopics, topicNames.Length, d);
+        var directions = TopicDirections(unitItems, itemTopics, topicNames.Length, d);
         cancellationToken.ThrowIfCancellationRequested();
 
         var offset = ClickCalibration.CalibrateOffset(userVectors, itemVectors, d, options.Slope, options.TargetRandomClickRate, options.CalibrationSamples, options.Seed);
@@ -110,6 +120,23 @@ public static class WorldBuilder
         ArgumentException.ThrowIfNullOrEmpty(path);
         using var stream = File.OpenRead(path);
         return Convert.ToHexStringLower(SHA256.HashData(stream));
+    }
+
+    private static void ScaleByLargestNorm(double[] rows, int d)
+    {
+        var largest = 0.0;
+        for (var r = 0; r < rows.Length / d; r++)
+        {
+            largest = Math.Max(largest, DeterministicMath.Norm(rows.AsSpan(r * d, d)));
+        }
+
+        if (largest > 0)
+        {
+            for (var k = 0; k < rows.Length; k++)
+            {
+                rows[k] /= largest;
+            }
+        }
     }
 
     private static void NormaliseRows(double[] rows, int d)

@@ -22,6 +22,7 @@ internal static class WorldFileReader
         w.Write(o.BoredomThreshold);
         w.Write(o.BoredomDuration);
         w.Write(o.BoredomFactor);
+        w.Write((int)o.ItemNormalization);
     }
 
     public static RealDataWorld ReadBody(BinaryReader r)
@@ -48,6 +49,7 @@ internal static class WorldFileReader
                 BoredomThreshold = r.ReadInt32(),
                 BoredomDuration = r.ReadInt32(),
                 BoredomFactor = r.ReadDouble(),
+                ItemNormalization = (ItemVectorNormalization)r.ReadInt32(),
             };
             options.Validate();
         }

@@ -108,7 +108,7 @@ public class RealDataWorldTests
         var world = s_world.Value;
         var bytes = Bytes(world);
         var d = world.Dimension;
-        var optionsLength = (4 * 9) + (8 * 8);
+        var optionsLength = (4 * 10) + (8 * 8);
         var offset = 8 + 4 + optionsLength + 8 + 12 + ((world.UserCount + world.ItemCount) * d * 8) + (world.ItemCount * 4);
         offset += world.TopicNames.Sum(n => 1 + System.Text.Encoding.UTF8.GetByteCount(n)) + (world.TopicCount * d * 8);
         BitConverter.ToInt32(bytes, offset).Should().Be(world.TrainHistory(0).Length, "the offset computation follows the documented layout");

@@ -67,6 +67,37 @@ public class WorldBuilderTests
     }
 
     [Fact]
+    public void Max_norm_items_keep_the_fitted_models_ranking_inside_the_unit_ball()
+    {
+        var (log, _, _) = PlantedLog.Create();
+        var options = Small with { ItemNormalization = ItemVectorNormalization.MaxNorm };
+        var world = WorldBuilder.Build(log, options);
+
+        var norms = Enumerable.Range(1, world.ItemCount).Select(id => DeterministicMath.Norm(world.ItemVector(id))).ToArray();
+        norms.Max().Should().BeApproximately(1, 1e-12);
+        norms.Min().Should().BeLessThan(0.9, "popular and unpopular items keep different norms");
+
+        // Each user's ranking is the raw factor model's: user normalisation and one global item scale preserve it.
+        var split = LeaveLastOutSplit.Create(log, options.MinInteractions);
+        var (x, y) = ImplicitAls.Fit(Array.ConvertAll(split.Train, h => Array.ConvertAll(h, id => id - 1)), split.Items.Length, options, null, CancellationToken.None);
+        var d = options.Dimension;
+        for (var u = 0; u < world.UserCount; u += 37)
+        {
+            int[] Order(Func<int, double> score) => [.. Enumerable.Range(1, world.ItemCount).OrderByDescending(score).ThenBy(id => id)];
+            var raw = Order(id => DeterministicMath.Dot(x.AsSpan(u * d, d), y.AsSpan((id - 1) * d, d)));
+            Order(id => DeterministicMath.Dot(world.UserVector(u), world.ItemVector(id))).Take(20).Should().Equal(raw.Take(20));
+        }
+
+        using var stream = new MemoryStream();
+        world.Save(stream);
+        stream.Position = 0;
+        var loaded = RealDataWorld.Load(stream);
+        loaded.Options.ItemNormalization.Should().Be(ItemVectorNormalization.MaxNorm);
+        loaded.ComputeHash().Should().Be(world.ComputeHash());
+        loaded.ComputeHash().Should().NotBe(WorldBuilder.Build(log, Small).ComputeHash());
+    }
+
+    [Fact]
     public void K_means_topics_recover_the_planted_item_clusters()
     {
         var (log, _, itemCluster) = PlantedLog.Create();
