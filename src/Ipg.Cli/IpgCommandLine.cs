@@ -14,6 +14,7 @@ internal static class IpgCommandLine
         root.Subcommands.Add(ReproduceCommand.Create());
         root.Subcommands.Add(SweepCommand.Create());
         root.Subcommands.Add(AnalyzeCommand.Create());
+        root.Subcommands.Add(WorldCommand.Create());
         return root;
     }
 }
