@@ -3,13 +3,14 @@ using System.Globalization;
 using Ipg.Encoders;
 using Ipg.Simulation.Guidance;
 using Ipg.Simulation.Reproduction;
+using Ipg.Simulation.Worlds;
 
 namespace Ipg.Cli;
 
 /// <summary>
 /// The options and the preparation shared by the experiment commands (<c>reproduce</c>, <c>sweep</c>):
-/// regenerate the seeded world, load the model, check that the model was trained on that world's log,
-/// and build the guidance experiment.
+/// regenerate the seeded world (or load a real-data world, <c>--world</c>), load the model, check that the model was
+/// trained on that world's log, and build the guidance experiment.
 /// </summary>
 internal sealed class ExperimentSetup
 {
@@ -23,6 +24,7 @@ internal sealed class ExperimentSetup
     private readonly Option<int> _threads = new("--threads") { Description = "Encoder runs in parallel (each with one ONNX Runtime thread); default: the core count.", DefaultValueFactory = _ => Environment.ProcessorCount };
     private readonly Option<SasRecKernel> _kernel = new("--kernel") { Description = "Encoder forward pass: Managed (the fast managed SASRec kernel, checked against ONNX Runtime at load) or OnnxRuntime (any model that follows the contract).", DefaultValueFactory = _ => SasRecKernel.Managed };
     private readonly Option<bool> _force = new("--force") { Description = "Run even when the model was trained on a different log than the one regenerated." };
+    private readonly Option<DirectoryInfo?> _world = new("--world") { Description = "A real-data world (the folder `ipg world build` wrote) instead of the paper's simulator; needs --model, a SASRec trained on the world's train split (docs/real-data.md)." };
     private readonly int _defaultUsers;
     private readonly int _defaultTargets;
 
@@ -37,10 +39,10 @@ internal sealed class ExperimentSetup
 
     public Option<DirectoryInfo> Output { get; }
 
-    public IEnumerable<Option> Options => [_full, _seed, _users, _targets, _targetSeed, _rounds, Output, _model, _kernel, _threads, _force];
+    public IEnumerable<Option> Options => [_full, _seed, _users, _targets, _targetSeed, _rounds, Output, _model, _kernel, _threads, _force, _world];
 
     /// <summary>A prepared experiment; dispose it to release the model.</summary>
-    internal sealed class Prepared(ReproductionOptions options, CollectedWorld world, OnnxSasRecEncoder encoder, string modelDescription, GuidanceExperiment experiment, int threads) : IDisposable
+    internal sealed class Prepared(ReproductionOptions options, CollectedWorld world, OnnxSasRecEncoder encoder, string modelDescription, GuidanceExperiment experiment, int threads, (string Path, string Hash)? realWorld = null) : IDisposable
     {
         public ReproductionOptions Options { get; } = options;
 
@@ -54,6 +56,8 @@ internal sealed class ExperimentSetup
 
         public Dictionary<string, string> Describe() => new()
         {
+            ["world"] = realWorld is { } w ? w.Path : "paper simulator (regenerated)",
+            ["world_hash"] = realWorld is { } h ? h.Hash : "",
             ["model"] = ModelDescription,
             ["model_layout"] = Encoder.Metadata.Layout,
             ["model_training_log_sha256"] = Encoder.Metadata.TrainingLogSha256,
@@ -97,9 +101,48 @@ internal sealed class ExperimentSetup
             return (null, 2);
         }
 
-        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Collecting the training log: {options.Simulator.Users} users × {options.Simulator.Items} items, {options.Collection.Rounds} rounds, seed {options.Simulator.Seed} …"));
-        var world = PaperReproduction.CollectWorld(options, cancellationToken: cancellationToken);
-        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {world.Collection.Clicks} clicks (click rate {world.Collection.ClickRate:F3}), log sha256 {world.LogSha256[..16]}…"));
+        CollectedWorld world;
+        (string Path, string Hash)? realWorld = null;
+        if (parseResult.GetValue(_world) is { } worldDir)
+        {
+            if (parseResult.GetValue(_model) is null)
+            {
+                Console.Error.WriteLine($"ipg {command}: --world needs --model, a SASRec trained on that world's train split (the embedded default was trained on the paper simulator's log); see docs/real-data.md.");
+                return (null, 2);
+            }
+
+            string file = File.Exists(worldDir.FullName) ? worldDir.FullName : Path.Combine(worldDir.FullName, "world.bin");
+            RealDataWorld loaded;
+            try
+            {
+                loaded = RealDataWorld.Load(file);
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+            {
+                Console.Error.WriteLine($"ipg {command}: cannot read the world {file}: {e.Message}");
+                return (null, 2);
+            }
+
+            try
+            {
+                options = WorldSimulation.Options(loaded, options);
+            }
+            catch (ArgumentException e)
+            {
+                Console.Error.WriteLine($"ipg {command}: {e.Message}");
+                return (null, 2);
+            }
+
+            world = WorldSimulation.ToCollectedWorld(loaded);
+            realWorld = (file, loaded.ComputeHash());
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Real-data world {file}: {loaded.UserCount} users × {loaded.ItemCount} items, d {loaded.Dimension}, {loaded.TopicCount} topics; train split {world.Collection.Clicks} interactions, sha256 {world.LogSha256[..16]}…"));
+        }
+        else
+        {
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Collecting the training log: {options.Simulator.Users} users × {options.Simulator.Items} items, {options.Collection.Rounds} rounds, seed {options.Simulator.Seed} …"));
+            world = PaperReproduction.CollectWorld(options, cancellationToken: cancellationToken);
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {world.Collection.Clicks} clicks (click rate {world.Collection.ClickRate:F3}), log sha256 {world.LogSha256[..16]}…"));
+        }
 
         OnnxSasRecEncoder encoder;
         string description;
@@ -122,7 +165,9 @@ internal sealed class ExperimentSetup
         string trainedOn = encoder.Metadata.TrainingLogSha256;
         if (!string.Equals(trainedOn, world.LogSha256, StringComparison.OrdinalIgnoreCase))
         {
-            Console.Error.WriteLine($"ipg {command}: the model ({description}) was trained on a log with sha256 '{trainedOn}', but seed {options.Simulator.Seed} regenerates '{world.LogSha256}'.");
+            Console.Error.WriteLine(realWorld is null
+                ? $"ipg {command}: the model ({description}) was trained on a log with sha256 '{trainedOn}', but seed {options.Simulator.Seed} regenerates '{world.LogSha256}'."
+                : $"ipg {command}: the model ({description}) was trained on a log with sha256 '{trainedOn}', but the world's train split (ipg world train-log) has '{world.LogSha256}'.");
             Console.Error.WriteLine("  " + ModelLoader.RetrainHint);
             if (!parseResult.GetValue(_force))
             {
@@ -140,6 +185,6 @@ internal sealed class ExperimentSetup
 
         var experiment = PaperReproduction.CreateExperiment(world, encoder, options);
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Guidance: {experiment.Runner.UserCount} users, targets [{string.Join(", ", experiment.Targets)}], {options.Rounds} rounds; model {description}"));
-        return (new Prepared(options, world, encoder, description, experiment, threads), 0);
+        return (new Prepared(options, world, encoder, description, experiment, threads, realWorld), 0);
     }
 }
