@@ -81,4 +81,13 @@ public sealed class WorldCommandTests : IDisposable
         Run("world", "build", "--log", bad, "--format", "lines", "--out", outDir).Should().Be(2);
         Directory.Exists(outDir).Should().BeFalse();
     }
+
+    [Fact]
+    public void An_out_folder_that_is_a_file_exits_with_2()
+    {
+        var file = Path.Combine(_dir.FullName, "a-file");
+        File.WriteAllText(file, "x");
+        Run("world", "build", "--log", WriteLog(), "--format", "sequences", "--dim", "4", "--iterations", "2", "--out", file).Should().Be(2);
+        File.ReadAllText(file).Should().Be("x");
+    }
 }

@@ -157,16 +157,24 @@ internal static class WorldCommand
         var buildSeconds = total.Elapsed.TotalSeconds;
         progress.Report("report: ranking every user's held-out item");
         var report = WorldReport.Compute(world);
-        request.Out!.Create();
-        var worldPath = Path.Combine(request.Out.FullName, WorldFileName);
+        var worldPath = Path.Combine(request.Out!.FullName, WorldFileName);
         var reportPath = Path.Combine(request.Out.FullName, ReportFileName);
-        world.Save(worldPath);
-        AtomicFile.Write(reportPath, stream =>
+        try
         {
-            using var writer = new StreamWriter(stream, leaveOpen: true);
-            writer.Write(report.ToJson());
-            writer.Write('\n');
-        });
+            request.Out.Create();
+            world.Save(worldPath);
+            AtomicFile.Write(reportPath, stream =>
+            {
+                using var writer = new StreamWriter(stream, leaveOpen: true);
+                writer.Write(report.ToJson());
+                writer.Write('\n');
+            });
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"ipg world build: --out \"{request.Out.FullName}\" cannot be written: {e.Message}");
+            return 2;
+        }
 
         Console.WriteLine(report.ToText());
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"built in {buildSeconds:F1} s, total {total.Elapsed.TotalSeconds:F1} s ({Environment.ProcessorCount} cores)"));
