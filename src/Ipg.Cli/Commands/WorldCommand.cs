@@ -30,6 +30,7 @@ internal static class WorldCommand
     {
         var command = new Command("world", "Real-data worlds: build a simulator world from an interaction log.");
         command.Subcommands.Add(CreateBuild());
+        command.Subcommands.Add(WorldTrainLogCommand.Create());
         return command;
     }
 
