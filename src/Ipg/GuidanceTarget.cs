@@ -28,6 +28,7 @@ public sealed class GuidanceTarget
     private readonly float[] _dots;
     private readonly WeightedItem[] _components;
     private float[]? _cosines;
+    private string? _description;
 
     private GuidanceTarget(ItemEmbeddingTable items, TargetKind kind, int itemId, WeightedItem[] components, float[] direction, float norm, float[] cosineDirection, float cosineScale)
     {
@@ -186,7 +187,7 @@ public sealed class GuidanceTarget
     public ReadOnlySpan<float> TargetCosines => _cosines ?? LazyInitializer.EnsureInitialized(ref _cosines, ComputeCosines);
 
     /// <summary>A short description for logs and results: "item 2277", "campaign of 3 items", "vector".</summary>
-    public string Description => Kind switch
+    public string Description => _description ??= Kind switch
     {
         TargetKind.Item => $"item {ItemId}",
         TargetKind.Campaign => $"campaign of {_components.Length} items",

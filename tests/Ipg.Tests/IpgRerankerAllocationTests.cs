@@ -61,18 +61,7 @@ public class IpgRerankerAllocationTests
                 reranker.RerankCatalogue(user, campaign, dest, excluded, strength: 0.3f);
             }
 
-            for (int i = 0; i < 30; i++)
-            {
-                Round();
-            }
-
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < 100; i++)
-            {
-                Round();
-            }
-
-            (GC.GetAllocatedBytesForCurrentThread() - before).Should().Be(0, model.Name);
+            SteadyStateAllocation(Round).Should().Be(0, model.Name);
         }
     }
 
@@ -88,17 +77,33 @@ public class IpgRerankerAllocationTests
         var target = reranker.PrepareTarget(2277);
         int[] history = [1772, 1632, 609, 2843, 3222, 3049, 546, 236];
         var dest = new RankedItem[10];
-        for (int i = 0; i < 20; i++)
+        SteadyStateAllocation(() => reranker.Recommend(history, target, dest, history)).Should().Be(0);
+    }
+
+    /// <summary>
+    /// Bytes allocated on this thread by 100 calls after a warm-up, the least of three windows: an allocation per call
+    /// shows in every window, while a one-off elsewhere in the runtime (a pool refill while other tests run in
+    /// parallel, tiered compilation) cannot make the check flaky.
+    /// </summary>
+    private static long SteadyStateAllocation(Action call)
+    {
+        for (int i = 0; i < 30; i++)
         {
-            reranker.Recommend(history, target, dest, history);
+            call();
         }
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 50; i++)
+        long least = long.MaxValue;
+        for (int window = 0; window < 3; window++)
         {
-            reranker.Recommend(history, target, dest, history);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 100; i++)
+            {
+                call();
+            }
+
+            least = Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);
         }
 
-        (GC.GetAllocatedBytesForCurrentThread() - before).Should().Be(0);
+        return least;
     }
 }

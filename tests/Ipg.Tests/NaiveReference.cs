@@ -99,7 +99,7 @@ internal static class NaiveReference
             double key = strength == 0 ? x.Logit : policy == NegativeGuidancePolicy.Raw || gl > 0 ? x.P * gl : x.P - 2;
             return new Entry(x.Id, x.P, x.G, x.P * x.G, key);
         });
-        return entries.OrderByDescending(x => x.Key).ThenBy(x => x.ItemId).Take(k).ToList();
+        return entries.OrderByDescending(x => x.Key).ThenBy(x => x.ItemId).Take(k).ToList(); // k = int.MaxValue: the whole ranking
     }
 
     /// <summary>The single-item form, for the tests written before guidance models existed.</summary>

@@ -12,7 +12,8 @@ public class GuidanceModelTests
     [MemberData(nameof(ModelKinds))]
     public void Random_shapes_targets_and_strengths_agree_with_the_naive_reference(string kind)
     {
-        var random = new Random(kind.GetHashCode(StringComparison.Ordinal) & 0xFFFF);
+        // A fixed seed per model (string.GetHashCode is randomised per process).
+        var random = new Random(20261201 + Array.IndexOf(["increase", "absolute", "affine", "cosine"], kind));
         var policies = Enum.GetValues<NegativeGuidancePolicy>();
         for (int @case = 0; @case < 600; @case++)
         {
@@ -42,13 +43,15 @@ public class GuidanceModelTests
             int written = candidates is null
                 ? reranker.RerankCatalogue(user, target, dest, excluded, strength)
                 : reranker.RerankCandidates(user, target, candidates, dest, excluded, strength);
-            var expected = NaiveReference.Rank(items, user, naiveTarget, naive, policy, candidates, excluded.ToHashSet(), k, strength);
+            var all = NaiveReference.Rank(items, user, naiveTarget, naive, policy, candidates, excluded.ToHashSet(), int.MaxValue, strength);
+            var expected = all.Take(k).ToList();
 
             string Describe() => $"case {@case}: {model.Name}, {target.Description}, λ={strength}, {policy}, n={n} d={d} k={k}";
             written.Should().Be(expected.Count, Describe());
             for (int i = 0; i < written; i++)
             {
-                var reference = expected.Find(e => e.ItemId == dest[i].ItemId);
+                // Looked up in the whole ranking: at a near-tie the float path may pick a neighbour just below the cut.
+                var reference = all.Find(e => e.ItemId == dest[i].ItemId);
                 reference.Should().NotBeNull(Describe());
                 if (dest[i].ItemId != expected[i].ItemId)
                 {
