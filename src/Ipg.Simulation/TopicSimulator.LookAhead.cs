@@ -64,10 +64,23 @@ public sealed partial class TopicSimulator
         var pool = ArrayPool<double>.Shared;
         var dotsU = pool.Rent(_items);
         var dotsJ = pool.Rent(_items);
+
+        // Explicit ground truth: ê_u·t and t·ê_j per topic direction t, once per call rather than per item.
+        var topicDots = _topicDirections is null ? null : pool.Rent(2 * _topics);
         try
         {
             PreferenceKernel.DotAll(eu, transposed, _items, dotsU);
             PreferenceKernel.DotAll(ej, transposed, _items, dotsJ);
+            if (topicDots is not null)
+            {
+                for (var t = 0; t < _topics; t++)
+                {
+                    var direction = _topicDirections.AsSpan(t * _dim, _dim);
+                    topicDots[t] = DeterministicMath.Dot(eu, direction);
+                    topicDots[_topics + t] = DeterministicMath.Dot(direction, ej);
+                }
+            }
+
             for (var i = 0; i < _items; i++)
             {
                 var xi = _itemEmb.AsSpan(i * _dim, _dim);
@@ -92,10 +105,9 @@ public sealed partial class TopicSimulator
                     else
                     {
                         // The component along the topic's direction t: v·t, and its share of v·ê_j, (v·t)(t·ê_j).
-                        var direction = _topicDirections.AsSpan(topic * _dim, _dim);
-                        var vt = (omega * DeterministicMath.Dot(eu, direction)) + ((1 - omega) * DeterministicMath.Dot(xi, direction));
+                        var vt = (omega * topicDots![topic]) + ((1 - omega) * DeterministicMath.Dot(xi, _topicDirections.AsSpan(topic * _dim, _dim)));
                         vt2 = vt * vt;
-                        vtj = vt * DeterministicMath.Dot(direction, ej);
+                        vtj = vt * topicDots[_topics + topic];
                     }
 
                     var n2 = vNorm2 - ((1 - (f * f)) * vt2);
@@ -114,6 +126,10 @@ public sealed partial class TopicSimulator
         {
             pool.Return(dotsU);
             pool.Return(dotsJ);
+            if (topicDots is not null)
+            {
+                pool.Return(topicDots);
+            }
         }
     }
 }

@@ -14,7 +14,6 @@ public sealed partial class TopicSimulator
     public const int StateFormatVersion = 2;
 
     private static readonly byte[] s_magic = Encoding.ASCII.GetBytes("IPGSIMST");
-    private const int HashLength = 32;
 
     /// <summary>
     /// Writes the whole state (options, embeddings, sparse bias, boredom, round counter, click
@@ -31,9 +30,7 @@ public sealed partial class TopicSimulator
             throw new ArgumentException("destination must be writable.", nameof(destination));
         }
 
-        var body = SerializeBody();
-        destination.Write(body);
-        destination.Write(SHA256.HashData(body));
+        ChecksummedBinary.Write(destination, SerializeBody());
     }
 
     /// <summary>Saves the state to a file (see <see cref="Save(Stream)"/>).</summary>
@@ -80,33 +77,8 @@ public sealed partial class TopicSimulator
 
     private static TopicSimulator Load(ReadOnlySpan<byte> data)
     {
-        if (data.Length < s_magic.Length + 4 + HashLength)
-        {
-            throw new InvalidDataException($"Simulator state is truncated: {data.Length} bytes.");
-        }
-
-        if (!data[..s_magic.Length].SequenceEqual(s_magic))
-        {
-            throw new InvalidDataException("Not a simulator state: bad magic (expected \"IPGSIMST\").");
-        }
-
-        var version = BitConverter.ToInt32(data.Slice(s_magic.Length, 4));
-        if (!BitConverter.IsLittleEndian)
-        {
-            version = System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(version);
-        }
-
-        if (version is not (1 or 2))
-        {
-            throw new InvalidDataException($"Unsupported simulator state version {version} (this build reads versions 1 and {StateFormatVersion}).");
-        }
-
-        var body = data[..^HashLength];
-        if (!SHA256.HashData(body).AsSpan().SequenceEqual(data[^HashLength..]))
-        {
-            throw new InvalidDataException("Simulator state is corrupt or truncated: its SHA-256 checksum does not match.");
-        }
-
+        var (bodyLength, version) = ChecksummedBinary.Verify(data, s_magic, 1, StateFormatVersion, "simulator state");
+        var body = data[..bodyLength];
         try
         {
             using var stream = new MemoryStream(body.ToArray(), writable: false);
@@ -169,7 +141,7 @@ public sealed partial class TopicSimulator
             }
 
             directions = new double[options.Topics * dimension];
-            ReadFinite(r, directions, "topic directions");
+            ChecksummedBinary.ReadFinite(r, directions, "Simulator state: topic directions");
             if ((long)options.Items * sizeof(int) > r.BaseStream.Length - r.BaseStream.Position)
             {
                 throw new InvalidDataException("Simulator state is truncated (item topics).");
@@ -206,8 +178,8 @@ public sealed partial class TopicSimulator
             throw new InvalidDataException($"Simulator state has a negative round counter {sim._round}.");
         }
 
-        ReadFinite(r, sim._userEmb, "user embeddings");
-        ReadFinite(r, sim._itemEmb, "item embeddings");
+        ChecksummedBinary.ReadFinite(r, sim._userEmb, "Simulator state: user embeddings");
+        ChecksummedBinary.ReadFinite(r, sim._itemEmb, "Simulator state: item embeddings");
         if (topics is not null)
         {
             topics.CopyTo(sim._itemTopic, 0);
@@ -287,20 +259,6 @@ public sealed partial class TopicSimulator
         }
 
         return sim;
-    }
-
-    private static void ReadFinite(BinaryReader r, double[] destination, string what)
-    {
-        for (var k = 0; k < destination.Length; k++)
-        {
-            var v = r.ReadDouble();
-            if (!double.IsFinite(v))
-            {
-                throw new InvalidDataException($"Simulator state: {what} contain a non-finite value at index {k}.");
-            }
-
-            destination[k] = v;
-        }
     }
 
     /// <summary>The canonical serialisation (everything but the trailing checksum), little-endian.</summary>

@@ -32,9 +32,9 @@ internal static class WorldTrainLogCommand
         {
             var loaded = RealDataWorld.Load(file);
             output.Directory?.Create();
-            WorldSimulation.WriteTrainLog(loaded, output.FullName);
-            var collected = WorldSimulation.ToCollectedWorld(loaded);
-            Console.WriteLine($"Wrote {output.FullName}: {collected.Collection.Clicks} interactions of {loaded.UserCount} users, sha256 {collected.LogSha256}");
+            var log = WorldSimulation.TrainInteractions(loaded);
+            Ipg.Simulation.InteractionLogFormat.Write(output.FullName, log);
+            Console.WriteLine($"Wrote {output.FullName}: {log.Count} interactions of {loaded.UserCount} users, sha256 {Ipg.Simulation.Reproduction.PaperReproduction.ComputeLogSha256(log)}");
             return 0;
         }
         catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)

@@ -237,7 +237,7 @@ public sealed class RealDataWorld
 
     private static RealDataWorld Load(byte[] data)
     {
-        var bodyLength = ChecksummedBinary.Verify(data, s_magic, FormatVersion, "world file");
+        var (bodyLength, _) = ChecksummedBinary.Verify(data, s_magic, FormatVersion, FormatVersion, "world file");
         try
         {
             using var stream = new MemoryStream(data, 0, bodyLength, writable: false);

@@ -82,8 +82,8 @@ internal static class WorldFileReader
             throw new InvalidDataException($"World file is inconsistent: {users} users × {items} items × {d} dimensions need at least {minimum} bytes, but only {remaining} remain.");
         }
 
-        var userVectors = ChecksummedBinary.ReadFinite(r, users * d, "user vectors");
-        var itemVectors = ChecksummedBinary.ReadFinite(r, items * d, "item vectors");
+        var userVectors = ChecksummedBinary.ReadFinite(r, users * d, "World file: user vectors");
+        var itemVectors = ChecksummedBinary.ReadFinite(r, items * d, "World file: item vectors");
         var itemTopics = new int[items];
         for (var i = 0; i < items; i++)
         {
@@ -104,7 +104,7 @@ internal static class WorldFileReader
             }
         }
 
-        var directions = ChecksummedBinary.ReadFinite(r, topics * d, "topic directions");
+        var directions = ChecksummedBinary.ReadFinite(r, topics * d, "World file: topic directions");
         var histories = new int[users][];
         var heldOut = new int[users];
         for (var u = 0; u < users; u++)

@@ -55,8 +55,6 @@ public sealed class OnnxSasRecEncoder : ISequentialEncoder, IDisposable
     private readonly OnnxSasRecEncoderOptions _options;
     private readonly int _length;
     private readonly int _dimension;
-    private readonly long[] _singleInputShape;
-    private readonly long[] _singleOutputShape;
 
     /// <summary>Bit 31: disposed; bits 0–30: calls in flight (the session is released when both say so).</summary>
     private int _state;
@@ -84,8 +82,6 @@ public sealed class OnnxSasRecEncoder : ISequentialEncoder, IDisposable
         _options = options;
         _length = metadata.MaxLength;
         _dimension = metadata.HiddenSize;
-        _singleInputShape = [1, _length];
-        _singleOutputShape = [1, _dimension];
     }
 
     /// <summary>The contract metadata of the loaded model.</summary>
@@ -630,8 +626,9 @@ public sealed class OnnxSasRecEncoder : ISequentialEncoder, IDisposable
             return;
         }
 
-        long[] inputShape = rows == 1 ? _singleInputShape : [rows, _length];
-        long[] outputShape = rows == 1 ? _singleOutputShape : [rows, _dimension];
+        // Larger batches than the pooled contexts hold (offline work): per-call run objects, cheap next to the rows.
+        long[] inputShape = [rows, _length];
+        long[] outputShape = [rows, _dimension];
         using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, ids.AsMemory(0, rows * _length), inputShape);
         using var user = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, output.AsMemory(0, rows * _dimension), outputShape);
         using var runOptions = new RunOptions();
