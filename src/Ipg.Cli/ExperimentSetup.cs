@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Ipg.Encoders;
+using Ipg.Guidance;
 using Ipg.Simulation.Guidance;
 using Ipg.Simulation.Reproduction;
 using Ipg.Simulation.Worlds;
@@ -25,6 +26,7 @@ internal sealed class ExperimentSetup
     private readonly Option<SasRecKernel> _kernel = new("--kernel") { Description = "Encoder forward pass: Managed (the fast managed SASRec kernel, checked against ONNX Runtime at load) or OnnxRuntime (any model that follows the contract).", DefaultValueFactory = _ => SasRecKernel.Managed };
     private readonly Option<bool> _force = new("--force") { Description = "Run even when the model was trained on a different log than the one regenerated." };
     private readonly Option<DirectoryInfo?> _world = new("--world") { Description = "A real-data world (the folder `ipg world build` wrote) instead of the paper's simulator; needs --model, a SASRec trained on the world's train split (docs/real-data.md)." };
+    private readonly Option<FileInfo?> _fit = new("--fit") { Description = "A look-ahead fit of the model (`ipg fit` writes it): adds the fitted mode's rows (docs/guidance.md)." };
     private readonly int _defaultUsers;
     private readonly int _defaultTargets;
 
@@ -39,11 +41,17 @@ internal sealed class ExperimentSetup
 
     public Option<DirectoryInfo> Output { get; }
 
-    public IEnumerable<Option> Options => [_full, _seed, _users, _targets, _targetSeed, _rounds, Output, _model, _kernel, _threads, _force, _world];
+    public IEnumerable<Option> Options => [_full, _seed, _users, _targets, _targetSeed, _rounds, Output, _model, _kernel, _threads, _force, _world, _fit];
+
+    /// <summary>The options that choose the world and the model, without <c>--out</c> and <c>--fit</c> (for <c>ipg fit</c>, which writes a fit file).</summary>
+    public IEnumerable<Option> SourceOptions => Options.Where(o => o != _fit && o != Output);
 
     /// <summary>A prepared experiment; dispose it to release the model.</summary>
-    internal sealed class Prepared(ReproductionOptions options, CollectedWorld world, OnnxSasRecEncoder encoder, string modelDescription, GuidanceExperiment experiment, int threads, (string Path, string Hash)? realWorld = null) : IDisposable
+    internal sealed class Prepared(ReproductionOptions options, CollectedWorld world, OnnxSasRecEncoder encoder, string modelDescription, GuidanceExperiment experiment, int threads, (string Path, string Hash)? realWorld = null, LookAheadFit? fit = null, string? fitPath = null) : IDisposable
     {
+        /// <summary>The look-ahead fit given with <c>--fit</c>, checked against the model; null without.</summary>
+        public LookAheadFit? Fit { get; } = fit;
+
         public ReproductionOptions Options { get; } = options;
 
         public CollectedWorld World { get; } = world;
@@ -64,6 +72,7 @@ internal sealed class ExperimentSetup
             ["model_producer"] = Encoder.Metadata.Producer,
             ["encoder_kernel"] = Encoder.Options.Kernel.ToString(),
             ["encoder_parallel_runs"] = threads.ToString(CultureInfo.InvariantCulture),
+            ["look_ahead_fit"] = fitPath ?? "",
             ["command"] = "ipg " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
         };
 
@@ -71,9 +80,14 @@ internal sealed class ExperimentSetup
     }
 
     /// <summary>Prepares the experiment, or prints why not and returns the exit code.</summary>
-    public (Prepared? Prepared, int ExitCode) Prepare(ParseResult parseResult, string command, CancellationToken cancellationToken)
+    /// <param name="parseResult">The parsed command line.</param>
+    /// <param name="command">The command's name, for messages.</param>
+    /// <param name="cancellationToken">Cancels the log collection.</param>
+    /// <param name="keepImpressions">Keep the regenerated log's impressions (<c>ipg fit</c> calibrates p̂ on them).</param>
+    public (Prepared? Prepared, int ExitCode) Prepare(ParseResult parseResult, string command, CancellationToken cancellationToken, bool keepImpressions = false)
     {
         var baseline = parseResult.GetValue(_full) ? ReproductionOptions.Paper : ReproductionOptions.Default with { Users = _defaultUsers, Targets = _defaultTargets };
+        baseline = baseline with { Collection = baseline.Collection with { KeepImpressions = keepImpressions } };
         long worldSeed = parseResult.GetValue(_seed);
         var options = baseline with
         {
@@ -183,8 +197,26 @@ internal sealed class ExperimentSetup
             return (null, 4);
         }
 
+        LookAheadFit? fit = null;
+        string? fitPath = parseResult.GetValue(_fit)?.FullName;
+        if (fitPath is not null)
+        {
+            try
+            {
+                fit = LookAheadFit.Load(fitPath, encoder);
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+            {
+                Console.Error.WriteLine($"ipg {command}: cannot use the look-ahead fit {fitPath}: {e.Message}");
+                encoder.Dispose();
+                return (null, 2);
+            }
+
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Look-ahead fit {fitPath}: a {fit.A:F3}, b {fit.B:F3}, acceptance {(fit.Acceptance?.ToString() ?? "the model's own")}"));
+        }
+
         var experiment = PaperReproduction.CreateExperiment(world, encoder, options);
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Guidance: {experiment.Runner.UserCount} users, targets [{string.Join(", ", experiment.Targets)}], {options.Rounds} rounds; model {description}"));
-        return (new Prepared(options, world, encoder, description, experiment, threads, realWorld), 0);
+        return (new Prepared(options, world, encoder, description, experiment, threads, realWorld, fit, fitPath), 0);
     }
 }

@@ -13,6 +13,7 @@ internal static class IpgCommandLine
         root.Subcommands.Add(CollectLogCommand.Create());
         root.Subcommands.Add(ReproduceCommand.Create());
         root.Subcommands.Add(SweepCommand.Create());
+        root.Subcommands.Add(FitCommand.Create());
         root.Subcommands.Add(AnalyzeCommand.Create());
         root.Subcommands.Add(WorldCommand.Create());
         return root;

@@ -15,6 +15,13 @@ public sealed record LogCollectionOptions
     /// <summary>Seed of the collection policy's random stream (independent of the simulator's click stream).</summary>
     public long Seed { get; init; } = 2024;
 
+    /// <summary>
+    /// Keep every impression (shown item, clicked or not) in <see cref="LogCollectionResult.Impressions"/>, as a real
+    /// service's impression log would (default false: the paper logs clicks only). Does not change the clicks, their
+    /// order or the log hash; costs 16 bytes per recommendation.
+    /// </summary>
+    public bool KeepImpressions { get; init; }
+
     /// <summary>Checks every parameter.</summary>
     /// <exception cref="ArgumentException">A parameter is out of range; <c>ParamName</c> names it.</exception>
     public void Validate()

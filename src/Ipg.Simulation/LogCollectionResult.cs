@@ -7,6 +7,13 @@ namespace Ipg.Simulation;
 /// <param name="Elapsed">Wall-clock time of the collection.</param>
 public sealed record LogCollectionResult(IReadOnlyList<Interaction> Interactions, int Rounds, long Recommendations, TimeSpan Elapsed)
 {
+    /// <summary>
+    /// Every item shown, clicked or not, in time order (round by round, users ascending); null unless the collection
+    /// ran with <see cref="LogCollectionOptions.KeepImpressions"/>. A user's clicked impressions, in order, are that
+    /// user's clicks in <see cref="Interactions"/>.
+    /// </summary>
+    public IReadOnlyList<Impression>? Impressions { get; init; }
+
     /// <summary>Number of clicks.</summary>
     public int Clicks => Interactions.Count;
 

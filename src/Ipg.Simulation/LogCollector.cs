@@ -49,6 +49,7 @@ public sealed class LogCollector
         var clicked = new bool[users];
         var oracleUsers = new int[users];
         var log = new List<Interaction>();
+        var impressions = _options.KeepImpressions ? new List<Impression>(checked(_options.Rounds * users)) : null;
 
         for (var round = 0; round < _options.Rounds; round++)
         {
@@ -94,12 +95,14 @@ public sealed class LogCollector
                 {
                     log.Add(new Interaction(u, shownIds[u]));
                 }
+
+                impressions?.Add(new Impression(u, shownIds[u], round, clicked[u]));
             }
 
             progress?.Report(round + 1);
         }
 
         watch.Stop();
-        return new LogCollectionResult(log, _options.Rounds, (long)_options.Rounds * users, watch.Elapsed);
+        return new LogCollectionResult(log, _options.Rounds, (long)_options.Rounds * users, watch.Elapsed) { Impressions = impressions };
     }
 }

@@ -35,6 +35,13 @@ public sealed record IpgOptions
     /// </summary>
     public float Strength { get; init; } = 1f;
 
+    /// <summary>
+    /// The acceptance estimate p̂ the product <c>p̂·g</c> uses: null (default) takes the encoder's own
+    /// <see cref="ISequentialEncoder.ComputeProbabilities"/>; an <see cref="AcceptanceCalibration"/> fitted on an
+    /// impression log replaces it. The ranking at λ = 0 (by the logit) does not depend on it.
+    /// </summary>
+    public AcceptanceCalibration? Acceptance { get; init; }
+
     /// <summary>Throws when an option is out of range.</summary>
     /// <exception cref="ArgumentNullException"><see cref="Guidance"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The negative-guidance policy is undefined, or λ is not a finite value in <c>[0, 1]</c>.</exception>
@@ -51,6 +58,7 @@ public sealed record IpgOptions
         }
 
         ValidateStrength(Strength, nameof(Strength));
+        Acceptance?.Validate();
     }
 
     /// <summary>Throws unless λ is a finite value in <c>[0, 1]</c>.</summary>

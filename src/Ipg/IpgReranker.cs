@@ -428,7 +428,14 @@ public sealed class IpgReranker
             Scoring.CandidateLogits(user, items, ids, logits);
         }
 
-        Encoder.ComputeProbabilities(logits, p);
+        if (Options.Acceptance is { } acceptance)
+        {
+            acceptance.Apply(logits, p);
+        }
+        else
+        {
+            Encoder.ComputeProbabilities(logits, p);
+        }
 
         // r = p̂ · g ends up in Logits' place (the logits are no longer needed once the keys exist).
         var r = logits;

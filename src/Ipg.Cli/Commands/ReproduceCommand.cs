@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using Ipg.Policies;
 using Ipg.Simulation.Reproduction;
 using Spectre.Console;
 
@@ -37,7 +38,17 @@ internal static class ReproduceCommand
 
         using (prepared)
         {
-            var policies = PaperReproduction.StandardPolicies(prepared.Encoder, seed: (int)prepared.Options.TargetSeed);
+            var policies = PaperReproduction.StandardPolicies(prepared.Encoder, seed: (int)prepared.Options.TargetSeed).ToList();
+            if (prepared.Fit is { } fit)
+            {
+                // The fitted modes after the paper's two rows: the fitted move, and with the fit's calibrated p̂ too.
+                policies.Insert(2, new IpgPolicy(new IpgReranker(prepared.Encoder, IpgOptions.Paper with { Guidance = fit.Guidance }), "IPG-Fitted"));
+                if (fit.Acceptance is not null)
+                {
+                    policies.Insert(3, new IpgPolicy(new IpgReranker(prepared.Encoder, fit.ApplyTo(IpgOptions.Paper)), "IPG-Fitted+p̂"));
+                }
+            }
+
             var watch = Stopwatch.StartNew();
             var progress = new SynchronousProgress<ReproductionProgress>(p =>
             {

@@ -72,7 +72,7 @@ internal static class SweepCommand
     /// <summary>The fitted affine move of the embedded default model (docs/linear-assumption.md), used unless --affine says otherwise.</summary>
     internal static readonly (double A, double B) DefaultAffine = (0.916, 4.734);
 
-    internal static IReadOnlyList<(string Series, string Setting, IRecommendationPolicy Policy)> Settings(ISequentialEncoder encoder, bool baselines, bool exact, (double A, double B)? affine = null)
+    internal static IReadOnlyList<(string Series, string Setting, IRecommendationPolicy Policy)> Settings(ISequentialEncoder encoder, bool baselines, bool exact, (double A, double B)? affine = null, LookAheadFit? fit = null)
     {
         var settings = new List<(string, string, IRecommendationPolicy)>();
         // γ of the Absolute form, under both negative-guidance policies: with SASRec's unnormalised
@@ -97,7 +97,7 @@ internal static class SweepCommand
         }
 
         // The strength λ of every guidance model (raw product, as published, at λ = 1).
-        var (a, b) = affine ?? DefaultAffine;
+        var (a, b) = fit is not null ? (fit.A, fit.B) : affine ?? DefaultAffine;
         var models = new List<IGuidanceModel> { LinearGuidance.Default, CosineGuidance.Instance, LinearGuidance.Affine(a, b) };
         if (exact)
         {
@@ -110,6 +110,19 @@ internal static class SweepCommand
             {
                 var options = IpgOptions.Paper with { Guidance = model, Strength = lambda };
                 settings.Add(($"λ, {model.Name}", lambda.ToString("0.##", CultureInfo.InvariantCulture), new IpgPolicy(new IpgReranker(encoder, options))));
+            }
+        }
+
+        // With a fit that has an acceptance calibration: the same λ series with the calibrated p̂.
+        if (fit?.Acceptance is { } acceptance)
+        {
+            foreach (var model in new IGuidanceModel[] { CosineGuidance.Instance, LinearGuidance.Affine(a, b) })
+            {
+                foreach (float lambda in Strengths)
+                {
+                    var options = IpgOptions.Paper with { Guidance = model, Strength = lambda, Acceptance = acceptance };
+                    settings.Add(($"λ, {model.Name} + calibrated p̂", lambda.ToString("0.##", CultureInfo.InvariantCulture), new IpgPolicy(new IpgReranker(encoder, options))));
+                }
             }
         }
 
@@ -150,7 +163,7 @@ internal static class SweepCommand
         using (prepared)
         {
             int k = prepared.Options.Rounds;
-            var settings = Settings(prepared.Encoder, baselines, exact, affine);
+            var settings = Settings(prepared.Encoder, baselines, exact, affine, prepared.Fit);
             var rows = new List<(string Series, string Setting, GuidanceResult Result)>();
             for (int s = 0; s < settings.Count; s++)
             {

@@ -67,6 +67,26 @@ public sealed class GammaFitAccumulator
         _itemNorms += other._itemNorms;
     }
 
+    /// <summary>
+    /// The relative residual of a given affine move <c>n ≈ a·u + b·e</c> on the pairs added here (same denominator as
+    /// <see cref="GammaFit.UnconstrainedRelativeResidual"/>): how well a move fitted elsewhere explains these
+    /// moves (out of sample). 1 = no better than predicting no move; above 1 = worse than that.
+    /// </summary>
+    /// <param name="a">Coefficient of ENC(s).</param>
+    /// <param name="b">Coefficient of ê_i.</param>
+    /// <returns>The relative residual; NaN without pairs or without movement.</returns>
+    public double RelativeResidualOf(double a, double b)
+    {
+        double move = _nn - (2 * _nu) + _uu;
+        if (_pairs == 0 || !(move > 0))
+        {
+            return double.NaN;
+        }
+
+        double residual = _nn - (2 * a * _nu) - (2 * b * _ne) + (a * a * _uu) + (2 * a * b * _ue) + (b * b * _ee);
+        return Math.Sqrt(Math.Max(0, residual) / move);
+    }
+
     /// <summary>The fit of everything added so far (NaN fields without pairs).</summary>
     /// <returns>The fit.</returns>
     public GammaFit Result()

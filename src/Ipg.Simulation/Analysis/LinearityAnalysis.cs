@@ -147,11 +147,11 @@ public static class LinearityAnalysis
         return accumulator.Result();
     }
 
-    private static ReadOnlyMemory<int> Window(ReadOnlyMemory<int> history, int maxLength) =>
+    internal static ReadOnlyMemory<int> Window(ReadOnlyMemory<int> history, int maxLength) =>
         history.Length > maxLength ? history[^maxLength..] : history;
 
     /// <summary>s ⊕ i, keeping the most recent max − 1 items of s (as the re-ranker's exact mode does).</summary>
-    private static int[] Extend(ReadOnlySpan<int> history, int item, int maxLength)
+    internal static int[] Extend(ReadOnlySpan<int> history, int item, int maxLength)
     {
         int keep = Math.Min(history.Length, Math.Max(0, maxLength - 1));
         var extended = new int[keep + 1];
