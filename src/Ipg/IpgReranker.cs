@@ -465,7 +465,7 @@ public sealed class IpgReranker
             destination[k] = new RankedItem(catalogue ? pos + 1 : ids[pos], p[pos], g[pos], r[pos]);
         }
 
-        if (written > 0 && request.Strength > 0f && !(destination[0].Guidance > 0f) && (IpgTelemetry.NegativeGuidance.Enabled || _logger.IsEnabled(LogLevel.Warning)))
+        if (written > 0 && request.Strength > 0f && !(destination[0].Guidance > 0f) && (IpgTelemetry.NegativeGuidance.Enabled || _logger.IsEnabled(LogLevel.Debug)))
         {
             // The top entry has g ≤ 0: under AccuracyFallback that means no candidate had g > 0; under Raw,
             // r_top ≤ 0 can only happen when every candidate's g ≤ 0 (p̂ > 0), so check the maximum.

@@ -5,7 +5,9 @@ namespace Ipg.Diagnostics;
 /// <summary>Source-generated, allocation-free log messages of the package. Event ids are stable.</summary>
 internal static partial class Log
 {
-    [LoggerMessage(EventId = 1001, Level = LogLevel.Warning,
+    // Debug, not Warning: a service hits this on every request for a target nothing leads to, which would flood its
+    // logs; the count lives in the ipg.rerank.negative_guidance metric (docs/reliability.md, "Log events").
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Debug,
         Message = "No candidate has positive guidance towards target {Target} ({Candidates} candidates); policy {Policy} applied.")]
     public static partial void NoPositiveGuidance(ILogger logger, string target, int candidates, NegativeGuidancePolicy policy);
 

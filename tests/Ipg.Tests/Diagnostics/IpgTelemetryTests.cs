@@ -71,29 +71,63 @@ public class IpgTelemetryTests
     }
 
     [Fact]
-    public void Logs_creation_and_a_warning_when_no_candidate_guides()
+    public void Logs_creation_and_a_debug_entry_when_no_candidate_guides()
     {
-        var logger = new ListLogger();
+        var logger = new ListLogger(LogLevel.Trace);
         var reranker = new IpgReranker(TestData.HandEncoder(), IpgOptions.Default, logger);
         reranker.RerankCatalogue(HandUser, reranker.PrepareTarget(2), new RankedItem[2]);
         logger.Entries.Should().ContainSingle().Which.Level.Should().Be(LogLevel.Information);
 
         reranker.RerankCatalogue([2f, 0f], reranker.PrepareTarget(1), new RankedItem[2]);
         logger.Entries.Should().HaveCount(2);
-        logger.Entries[1].Level.Should().Be(LogLevel.Warning);
+        logger.Entries[1].Level.Should().Be(LogLevel.Debug);
+        logger.Entries[1].EventId.Should().Be(1001);
         logger.Entries[1].Message.Should().Contain("target item 1").And.Contain("AccuracyFallback");
     }
 
-    private sealed class ListLogger : ILogger<IpgReranker>
+    [Fact]
+    public void At_information_level_a_thousand_requests_without_positive_guidance_log_nothing_but_are_counted()
     {
-        public List<(LogLevel Level, string Message)> Entries { get; } = [];
+        long counted = 0;
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == IpgTelemetry.MeterName && instrument.Name == "ipg.rerank.negative_guidance")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, v, _, _) => Interlocked.Add(ref counted, v));
+        listener.Start();
+
+        var logger = new ListLogger(LogLevel.Information);
+        var reranker = new IpgReranker(TestData.HandEncoder(), IpgOptions.Default, logger);
+        var target = reranker.PrepareTarget(1);
+        for (int i = 0; i < 1000; i++)
+        {
+            reranker.RerankCatalogue([2f, 0f], target, new RankedItem[2]);
+        }
+
+        listener.Dispose();
+        logger.Entries.Should().ContainSingle().Which.Level.Should().Be(LogLevel.Information, "only the creation is logged; the service's log is not flooded");
+        Interlocked.Read(ref counted).Should().BeGreaterThanOrEqualTo(1000, "every such re-rank is counted by the metric");
+    }
+
+    private sealed class ListLogger(LogLevel minimum) : ILogger<IpgReranker>
+    {
+        public List<(LogLevel Level, int EventId, string Message)> Entries { get; } = [];
 
         public IDisposable? BeginScope<TState>(TState state)
             where TState : notnull => null;
 
-        public bool IsEnabled(LogLevel logLevel) => true;
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= minimum;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-            => Entries.Add((logLevel, formatter(state, exception)));
+            {
+            if (IsEnabled(logLevel))
+            {
+                Entries.Add((logLevel, eventId.Id, formatter(state, exception)));
+            }
+        }
     }
 }
