@@ -96,6 +96,9 @@ public readonly ref struct GuidanceContext
         Scoring.Gather(perItem, CandidateIds, IsCatalogue, destination[..CandidateCount]);
     }
 
+    /// <summary>The call's exclusion bitmap (by catalogue position, id − 1, on catalogue calls; by candidate position otherwise); empty when none.</summary>
+    internal ReadOnlySpan<ulong> Excluded => _excluded;
+
     /// <summary>
     /// The positions of the best candidates under a provisional guidance (a shortlist), ranked exactly as the
     /// re-ranker would rank them — same strength, negative-guidance policy, exclusions and ties — so that a
