@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Numerics.Tensors;
+using Ipg.Guidance;
 
 namespace Ipg.Simulation.Analysis;
 
@@ -132,8 +133,8 @@ public static class LinearityAnalysis
                     throw new ArgumentOutOfRangeException(nameof(pairs), item, $"Item ids are 1..{encoder.ItemCount}.");
                 }
 
-                histories[2 * c] = Window(history, encoder.MaxHistoryLength);
-                histories[(2 * c) + 1] = Extend(history.Span, item, encoder.MaxHistoryLength);
+                histories[2 * c] = HistoryWindow.Window(history, encoder.MaxHistoryLength);
+                histories[(2 * c) + 1] = HistoryWindow.Append(history.Span, item, encoder.MaxHistoryLength);
             }
 
             var encoded = new float[histories.Length * d];
@@ -147,19 +148,6 @@ public static class LinearityAnalysis
         return accumulator.Result();
     }
 
-    internal static ReadOnlyMemory<int> Window(ReadOnlyMemory<int> history, int maxLength) =>
-        history.Length > maxLength ? history[^maxLength..] : history;
-
-    /// <summary>s ⊕ i, keeping the most recent max − 1 items of s (as the re-ranker's exact mode does).</summary>
-    internal static int[] Extend(ReadOnlySpan<int> history, int item, int maxLength)
-    {
-        int keep = Math.Min(history.Length, Math.Max(0, maxLength - 1));
-        var extended = new int[keep + 1];
-        history[^keep..].CopyTo(extended);
-        extended[keep] = item;
-        return extended;
-    }
-
     private static long AnalyzeHistory(ISequentialEncoder encoder, int[] sequence, int t, LinearityOptions options, Random random, UserScratch scratch, BucketState bucket, CancellationToken cancellationToken)
     {
         int n = encoder.ItemCount;
@@ -167,7 +155,7 @@ public static class LinearityAnalysis
         var items = encoder.ItemEmbeddings;
         var prefix = sequence.AsMemory(0, t);
         var user = scratch.User;
-        encoder.Encode(Window(prefix, encoder.MaxHistoryLength).Span, user);
+        encoder.Encode(HistoryWindow.Window(prefix, encoder.MaxHistoryLength).Span, user);
 
         // p̂ over the catalogue; candidates = the top-C by p̂ among the items not in the history.
         var logits = scratch.Logits;
@@ -198,10 +186,10 @@ public static class LinearityAnalysis
         var histories = new ReadOnlyMemory<int>[ids.Length + 1];
         for (int c = 0; c < ids.Length; c++)
         {
-            histories[c] = Extend(prefix.Span, ids[c], encoder.MaxHistoryLength);
+            histories[c] = HistoryWindow.Append(prefix.Span, ids[c], encoder.MaxHistoryLength);
         }
 
-        histories[ids.Length] = Extend(prefix.Span, next, encoder.MaxHistoryLength);
+        histories[ids.Length] = HistoryWindow.Append(prefix.Span, next, encoder.MaxHistoryLength);
         var after = new float[histories.Length * d];
         encoder.EncodeBatch(histories, after, cancellationToken);
 

@@ -118,7 +118,7 @@ public static class LookAheadFitter
             cancellationToken.ThrowIfCancellationRequested();
             var sequence = sequences[u];
             int t = random.Next(1, sequence.Length);
-            var prefix = LinearityAnalysis.Window(sequence.AsMemory(0, t), max);
+            var prefix = HistoryWindow.Window(sequence.AsMemory(0, t), max);
             foreach (int id in sequence)
             {
                 if (id < 1 || id > n)
@@ -140,7 +140,7 @@ public static class LookAheadFitter
             var extended = new ReadOnlyMemory<int>[found];
             for (int c = 0; c < found; c++)
             {
-                extended[c] = LinearityAnalysis.Extend(prefix.Span, order[c] + 1, max);
+                extended[c] = HistoryWindow.Append(prefix.Span, order[c] + 1, max);
             }
 
             var next = new float[found * d];

@@ -53,8 +53,11 @@ public sealed record LookAheadFit
     /// </summary>
     /// <param name="options">The options to start from; <see cref="IpgOptions.Default"/> when null.</param>
     /// <returns>The options.</returns>
-    public IpgOptions ApplyTo(IpgOptions? options = null) =>
-        (options ?? IpgOptions.Default) with { Guidance = Guidance, Acceptance = Acceptance ?? (options ?? IpgOptions.Default).Acceptance };
+    public IpgOptions ApplyTo(IpgOptions? options = null)
+    {
+        options ??= IpgOptions.Default;
+        return options with { Guidance = Guidance, Acceptance = Acceptance ?? options.Acceptance };
+    }
 
     /// <summary>Throws unless this fit was made for <paramref name="encoder"/> (same item count, dimension and item table).</summary>
     /// <param name="encoder">The encoder the re-ranker runs.</param>

@@ -114,11 +114,11 @@ public sealed class PlannedGuidance : IGuidanceModel
         }
 
         var next = planner.EncodeAppended(history, candidates);
-        float stay = planner.Value(history, user.ToArray(), Horizon - 1);
+        float stay = planner.Value(history, user, Horizon - 1);
         for (int c = 0; c < found; c++)
         {
             var after = next.AsSpan(c * d, d);
-            float value = planner.Value(Planner.Append(history, candidates[c], encoder.MaxHistoryLength), after.ToArray(), Horizon - 1);
+            float value = planner.Value(HistoryWindow.Append(history, candidates[c], encoder.MaxHistoryLength), after, Horizon - 1);
             guidance[positions[c]] = planner.Phi(after) - now + value - stay;
         }
     }
@@ -133,21 +133,12 @@ public sealed class PlannedGuidance : IGuidanceModel
 
         public float Phi(ReadOnlySpan<float> user) => owner.Proxy == GuidanceForm.Cosine ? target.Cosine(user) : target.Dot(user);
 
-        public static int[] Append(int[] history, int item, int maxLength)
-        {
-            int keep = Math.Min(history.Length, Math.Max(0, maxLength - 1));
-            var extended = new int[keep + 1];
-            history.AsSpan(history.Length - keep).CopyTo(extended);
-            extended[keep] = item;
-            return extended;
-        }
-
         public float[] EncodeAppended(int[] history, int[] items)
         {
             var histories = new ReadOnlyMemory<int>[items.Length];
             for (int c = 0; c < items.Length; c++)
             {
-                histories[c] = Append(history, items[c], encoder.MaxHistoryLength);
+                histories[c] = HistoryWindow.Append(history, items[c], encoder.MaxHistoryLength);
             }
 
             var next = new float[items.Length * _d];
@@ -156,7 +147,7 @@ public sealed class PlannedGuidance : IGuidanceModel
         }
 
         /// <summary>V_h(s): the best expected proxy gain over h more rounds from state <paramref name="user"/> = ENC(history).</summary>
-        public float Value(int[] history, float[] user, int depth)
+        public float Value(int[] history, ReadOnlySpan<float> user, int depth)
         {
             if (depth == 0)
             {
@@ -177,7 +168,7 @@ public sealed class PlannedGuidance : IGuidanceModel
             }
 
             float userCosine = target.Cosine(user);
-            var keys = logits;
+            var keys = logits; // the logits are no longer needed once p̂ exists
             TensorPrimitives.Subtract(target.TargetCosines[1..], userCosine, keys);
             TensorPrimitives.Multiply(keys, p, keys);
             var seen = new ulong[(_n + 63) >> 6];
@@ -206,7 +197,7 @@ public sealed class PlannedGuidance : IGuidanceModel
             for (int c = 0; c < found; c++)
             {
                 var after = next.AsSpan(c * _d, _d);
-                float later = Value(Append(history, items[c], encoder.MaxHistoryLength), after.ToArray(), depth - 1);
+                float later = Value(HistoryWindow.Append(history, items[c], encoder.MaxHistoryLength), after, depth - 1);
                 best = Math.Max(best, p[order[c]] * (Phi(after) - now + later));
             }
 
