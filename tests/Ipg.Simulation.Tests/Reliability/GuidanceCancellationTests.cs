@@ -8,11 +8,25 @@ using Xunit.Abstractions;
 namespace Ipg.Simulation.Tests.Reliability;
 
 /// <summary>
+/// Runs alone (no other test class of this assembly in parallel): the cancel-to-throw latency is a property of the
+/// code, not of how many other tests compete for the two cores and the thread pool. Under a saturated pool a
+/// <c>Parallel.For</c> inside a policy waits for pool threads that are injected about once a second, and CI once
+/// measured 20 s for a call that takes 5 ms alone.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class SerialCancellationCollection
+{
+    /// <summary>The collection's name.</summary>
+    public const string Name = "Serial cancellation";
+}
+
+/// <summary>
 /// Cancellation of the experiment harness (docs/reliability.md): <see cref="GuidanceExperiment.Run"/> and
 /// <see cref="PaperReproduction.Run"/> cancelled from another thread shortly after they start throw
 /// <see cref="OperationCanceledException"/> promptly, and the same runner afterwards gives exactly the metrics it
 /// gave before (each target starts from a clone of the start state, so a cancelled run leaves nothing behind).
 /// </summary>
+[Collection(SerialCancellationCollection.Name)]
 public class GuidanceCancellationTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(2);
