@@ -82,4 +82,22 @@ public class LogCollectorTests
         var result = new LogCollector(LogCollectionOptions.Paper with { Rounds = 40, RandomItemProbability = 0 }).Collect(sim);
         result.Interactions.GroupBy(x => x.User).Should().OnlyContain(g => g.Select(x => x.Item).Distinct().Count() == g.Count());
     }
+
+    [Fact]
+    public void Impressions_are_kept_only_when_asked_and_their_clicked_subset_is_the_click_log()
+    {
+        var options = LogCollectionOptions.Paper with { Rounds = 12, Seed = 4 };
+        var plain = new LogCollector(options).Collect(new TopicSimulator(Options));
+        var kept = new LogCollector(options with { KeepImpressions = true }).Collect(new TopicSimulator(Options));
+
+        plain.Impressions.Should().BeNull();
+        kept.Interactions.Should().Equal(plain.Interactions, "keeping impressions must not change the log");
+        var impressions = kept.Impressions!;
+        impressions.Should().HaveCount(12 * 150, "every user is shown one item per round");
+        impressions.Select(x => (x.Round, x.User)).Should().Equal(
+            Enumerable.Range(0, 12).SelectMany(r => Enumerable.Range(0, 150).Select(u => (r, u))), "time order: rounds, then users");
+        impressions.Should().OnlyContain(x => x.Item >= 1 && x.Item <= 200);
+        impressions.Where(x => x.Clicked).Select(x => new Interaction(x.User, x.Item)).Should().Equal(kept.Interactions);
+        impressions.Count(x => !x.Clicked).Should().BePositive("most shown items are not clicked");
+    }
 }

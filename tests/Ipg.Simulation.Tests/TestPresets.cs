@@ -35,4 +35,33 @@ internal static class TestPresets
 
         return new InMemoryEncoder(ItemEmbeddingTable.FromItemRows(world.ItemCount, world.Dimension, rows), maxHistoryLength: 10);
     }
+
+    /// <summary>A table of uniform(−1, 1) rows.</summary>
+    public static ItemEmbeddingTable RandomTable(int items, int d, int seed)
+    {
+        var random = new Random(seed);
+        var rows = Enumerable.Range(0, items * d).Select(_ => (float)((random.NextDouble() * 2) - 1)).ToArray();
+        return ItemEmbeddingTable.FromItemRows(items, d, rows);
+    }
+
+    /// <summary>Random histories of length in [minLength, maxLength].</summary>
+    public static int[][] RandomSequences(int users, int items, int minLength, int maxLength, int seed)
+    {
+        var random = new Random(seed);
+        return Enumerable.Range(0, users).Select(_ => Enumerable.Range(0, random.Next(minLength, maxLength + 1)).Select(_ => random.Next(1, items + 1)).ToArray()).ToArray();
+    }
+
+    /// <summary>u_t = γ·u_{t−1} + (1 − γ)·ê_{i_t}, u_0 = 0: the linear assumption holds exactly at every length.</summary>
+    public static InMemoryEncoder ExponentialEncoder(ItemEmbeddingTable items, float gamma) => new(items, representation: (history, table, destination) =>
+    {
+        destination.Clear();
+        foreach (int id in history)
+        {
+            var row = table[id];
+            for (int k = 0; k < destination.Length; k++)
+            {
+                destination[k] = (gamma * destination[k]) + ((1 - gamma) * row[k]);
+            }
+        }
+    });
 }

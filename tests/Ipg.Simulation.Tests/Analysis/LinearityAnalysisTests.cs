@@ -5,40 +5,13 @@ namespace Ipg.Simulation.Tests.Analysis;
 
 public class LinearityAnalysisTests
 {
-    private static ItemEmbeddingTable Table(int items, int d, int seed)
-    {
-        var random = new Random(seed);
-        var rows = Enumerable.Range(0, items * d).Select(_ => (float)((random.NextDouble() * 2) - 1)).ToArray();
-        return ItemEmbeddingTable.FromItemRows(items, d, rows);
-    }
-
-    private static int[][] Sequences(int users, int items, int minLength, int maxLength, int seed)
-    {
-        var random = new Random(seed);
-        return Enumerable.Range(0, users).Select(_ => Enumerable.Range(0, random.Next(minLength, maxLength + 1)).Select(_ => random.Next(1, items + 1)).ToArray()).ToArray();
-    }
-
-    /// <summary>u_t = γ·u_{t−1} + (1 − γ)·ê_{i_t}, u_0 = 0: the linear assumption holds exactly at every length.</summary>
-    private static InMemoryEncoder ExponentialEncoder(ItemEmbeddingTable items, float gamma) => new(items, representation: (history, table, destination) =>
-    {
-        destination.Clear();
-        foreach (int id in history)
-        {
-            var row = table[id];
-            for (int k = 0; k < destination.Length; k++)
-            {
-                destination[k] = (gamma * destination[k]) + ((1 - gamma) * row[k]);
-            }
-        }
-    });
-
     [Theory]
     [InlineData(1)]
     [InlineData(4)]
     [InlineData(9)]
     public void The_mean_encoder_at_a_fixed_history_length_n_has_gamma_n_over_n_plus_one(int n)
     {
-        var items = Table(40, 6, seed: n);
+        var items = TestPresets.RandomTable(40, 6, seed: n);
         var encoder = new InMemoryEncoder(items);
         var random = new Random(n);
         var pairs = Enumerable.Range(0, 30)
@@ -55,11 +28,11 @@ public class LinearityAnalysisTests
     [Fact]
     public void On_an_exactly_linear_encoder_linear_and_exact_look_ahead_agree_and_gamma_is_recovered()
     {
-        var items = Table(50, 8, seed: 1);
-        var encoder = ExponentialEncoder(items, 0.7f);
+        var items = TestPresets.RandomTable(50, 8, seed: 1);
+        var encoder = TestPresets.ExponentialEncoder(items, 0.7f);
         var options = new LinearityOptions { Users = 40, TargetsPerUser = 3, Candidates = 20, ShortlistSizes = [1, 5] };
 
-        var report = LinearityAnalysis.Analyze(encoder, Sequences(60, 50, 2, 30, seed: 2), options);
+        var report = LinearityAnalysis.Analyze(encoder, TestPresets.RandomSequences(60, 50, 2, 30, seed: 2), options);
 
         var all = report.Overall;
         all.Histories.Should().Be(40);
@@ -84,7 +57,7 @@ public class LinearityAnalysisTests
     public void A_last_item_encoder_has_gamma_zero()
     {
         // ENC(s) = ê_{last}: ENC(s ⊕ i) = ê_i exactly, i.e. γ = 0.
-        var items = Table(30, 5, seed: 4);
+        var items = TestPresets.RandomTable(30, 5, seed: 4);
         var encoder = new InMemoryEncoder(items, representation: (history, table, destination) =>
         {
             if (history.IsEmpty)
@@ -97,7 +70,7 @@ public class LinearityAnalysisTests
             }
         });
 
-        var report = LinearityAnalysis.Analyze(encoder, Sequences(20, 30, 2, 10, seed: 5), new LinearityOptions { Users = 10, Candidates = 0 });
+        var report = LinearityAnalysis.Analyze(encoder, TestPresets.RandomSequences(20, 30, 2, 10, seed: 5), new LinearityOptions { Users = 10, Candidates = 0 });
 
         report.Overall.LoggedMoves.Gamma.Should().BeApproximately(0, 1e-6);
         report.Overall.CandidateMoves.RelativeResidual.Should().BeLessThan(1e-3);
@@ -106,9 +79,9 @@ public class LinearityAnalysisTests
     [Fact]
     public void The_same_seed_gives_the_same_report_and_histories_are_cut_to_the_window()
     {
-        var items = Table(40, 6, seed: 8);
+        var items = TestPresets.RandomTable(40, 6, seed: 8);
         var encoder = new InMemoryEncoder(items, maxHistoryLength: 5);
-        var sequences = Sequences(30, 40, 2, 25, seed: 9);
+        var sequences = TestPresets.RandomSequences(30, 40, 2, 25, seed: 9);
         var options = new LinearityOptions { Users = 15, Candidates = 10 };
 
         var first = LinearityAnalysis.Analyze(encoder, sequences, options);
@@ -123,7 +96,7 @@ public class LinearityAnalysisTests
     [Fact]
     public void Bad_input_is_refused_with_the_parameter_named()
     {
-        var encoder = new InMemoryEncoder(Table(10, 3, seed: 1));
+        var encoder = new InMemoryEncoder(TestPresets.RandomTable(10, 3, seed: 1));
         FluentActions.Invoking(() => LinearityAnalysis.Analyze(encoder, [[1, 11]])).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("sequences");
         FluentActions.Invoking(() => LinearityAnalysis.Analyze(encoder, [[1], []])).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("sequences");
         FluentActions.Invoking(() => LinearityAnalysis.Analyze(encoder, [[1, 2]], new LinearityOptions { Users = 0 })).Should().Throw<ArgumentOutOfRangeException>().Which.ParamName.Should().Be("Users");
