@@ -27,6 +27,11 @@ internal sealed class ExperimentSetup
     private readonly Option<bool> _force = new("--force") { Description = "Run even when the model was trained on a different log than the one regenerated." };
     private readonly Option<DirectoryInfo?> _world = new("--world") { Description = "A real-data world (the folder `ipg world build` wrote) instead of the paper's simulator; needs --model, a SASRec trained on the world's train split (docs/real-data.md)." };
     private readonly Option<FileInfo?> _fit = new("--fit") { Description = "A look-ahead fit of the model (`ipg fit` writes it): adds the fitted mode's rows (docs/guidance.md)." };
+    private readonly Option<string?> _planned = new("--planned")
+    {
+        Description = "Also run planned guidance (docs/guidance.md) at \"H,B,M\": horizon H (1–4), beam B, shortlist M, e.g. 2,4,10; with --fit it plans with the fit's calibrated p̂.",
+    };
+
     private readonly int _defaultUsers;
     private readonly int _defaultTargets;
 
@@ -41,10 +46,14 @@ internal sealed class ExperimentSetup
 
     public Option<DirectoryInfo> Output { get; }
 
-    public IEnumerable<Option> Options => [_full, _seed, _users, _targets, _targetSeed, _rounds, Output, _model, _kernel, _threads, _force, _world, _fit];
+    /// <summary>The <c>--planned</c> setting (checked by <see cref="Prepare"/>), or null when not given.</summary>
+    public PlannedSetting? Planned(ParseResult parseResult) =>
+        PlannedSetting.TryParse(parseResult.GetValue(_planned), out var setting, out _) ? setting : null;
 
-    /// <summary>The options that choose the world and the model, without <c>--out</c> and <c>--fit</c> (for <c>ipg fit</c>, which writes a fit file).</summary>
-    public IEnumerable<Option> SourceOptions => Options.Where(o => o != _fit && o != Output);
+    public IEnumerable<Option> Options => [_full, _seed, _users, _targets, _targetSeed, _rounds, Output, _model, _kernel, _threads, _force, _world, _fit, _planned];
+
+    /// <summary>The options that choose the world and the model, without <c>--out</c>, <c>--fit</c> and <c>--planned</c> (for <c>ipg fit</c>, which writes a fit file).</summary>
+    public IEnumerable<Option> SourceOptions => Options.Where(o => o != _fit && o != _planned && o != Output);
 
     /// <summary>A prepared experiment; dispose it to release the model.</summary>
     internal sealed class Prepared(ReproductionOptions options, CollectedWorld world, OnnxSasRecEncoder encoder, string modelDescription, GuidanceExperiment experiment, int threads, (string Path, string Hash)? realWorld = null, LookAheadFit? fit = null, string? fitPath = null) : IDisposable
@@ -105,6 +114,12 @@ internal sealed class ExperimentSetup
         catch (ArgumentException e)
         {
             Console.Error.WriteLine($"ipg {command}: {e.Message}");
+            return (null, 2);
+        }
+
+        if (parseResult.GetValue(_planned) is { } planned && !PlannedSetting.TryParse(planned, out _, out var plannedError))
+        {
+            Console.Error.WriteLine($"ipg {command}: {plannedError}");
             return (null, 2);
         }
 

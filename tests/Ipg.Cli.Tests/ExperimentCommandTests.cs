@@ -80,7 +80,59 @@ public class ExperimentCommandTests
         }
     }
 
+    [Fact]
+    public void Fit_writes_a_held_out_validated_file_that_reproduce_loads_beside_the_planned_rows()
+    {
+        var dir = Directory.CreateTempSubdirectory("ipg-fit-");
+        try
+        {
+            string file = Path.Combine(dir.FullName, "fit.json");
+            Invoke("fit", "--fit-users", "60", "--fit-candidates", "5", "--fit-impressions", "3000", "--out", file).Should().Be(0);
+
+            var fit = Ipg.Guidance.LookAheadFit.Load(file);
+            fit.Validation.FitUsers.Should().Be(48);
+            fit.Validation.HeldOutUsers.Should().Be(12);
+            double.IsFinite(fit.Validation.ResidualHeldOut).Should().BeTrue();
+            fit.Acceptance.Should().NotBeNull("the paper world's log keeps impressions for the calibration");
+            fit.Producer.Should().Contain("log sha256");
+
+            Invoke("reproduce", "--users", "30", "--targets", "1", "--rounds", "3", "--fit", file, "--planned", "1,2,5", "--out", dir.FullName).Should().Be(0);
+            using var doc = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(dir.FullName, "results.json")));
+            doc.RootElement.GetProperty("config").GetProperty("look_ahead_fit").GetString().Should().Be(file);
+            doc.RootElement.GetProperty("policies").EnumerateArray().Select(p => p.GetProperty("name").GetString()).Should()
+                .StartWith(["IPG", "IPG-Cosine", "IPG-Fitted", "IPG-Fitted+p̂", "IPG-Planned+p̂", "SASRec"]);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_fit_made_for_another_model_is_refused_before_any_guidance_runs()
+    {
+        var dir = Directory.CreateTempSubdirectory("ipg-fit-mismatch-");
+        try
+        {
+            string file = Path.Combine(dir.FullName, "other.json");
+            File.WriteAllText(file, """
+                { "format": "ipg-look-ahead-fit", "version": 1, "item_count": 3533, "dimension": 48,
+                  "item_table_sha256": "0000000000000000000000000000000000000000000000000000000000000000", "affine": { "a": 0.9, "b": 3.0 } }
+                """);
+
+            Invoke("reproduce", "--users", "10", "--targets", "1", "--rounds", "1", "--fit", file, "--out", dir.FullName).Should().Be(2);
+            File.Exists(Path.Combine(dir.FullName, "results.json")).Should().BeFalse();
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
     [Theory]
+    [InlineData(2, "reproduce", "--planned", "2,0,10")]
+    [InlineData(2, "reproduce", "--planned", "5,4,10")]
+    [InlineData(2, "sweep", "--planned", "2,4")]
     [InlineData(2, "reproduce", "--users", "0")]
     [InlineData(2, "reproduce", "--targets", "0")]
     [InlineData(2, "reproduce", "--rounds", "0")]

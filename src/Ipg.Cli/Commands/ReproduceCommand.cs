@@ -49,6 +49,14 @@ internal static class ReproduceCommand
                 }
             }
 
+            if (setup.Planned(parseResult) is { } planned)
+            {
+                // Planned guidance after the IPG rows (and the fitted ones); with a fit it plans and ranks with the fit's calibrated p̂.
+                var acceptance = prepared.Fit?.Acceptance;
+                var options = IpgOptions.Paper with { Guidance = planned.Create(acceptance), Acceptance = acceptance };
+                policies.Insert(policies.FindIndex(p => p.Name == "SASRec"), new IpgPolicy(new IpgReranker(prepared.Encoder, options), acceptance is null ? "IPG-Planned" : "IPG-Planned+p̂"));
+            }
+
             var watch = Stopwatch.StartNew();
             var progress = new SynchronousProgress<ReproductionProgress>(p =>
             {

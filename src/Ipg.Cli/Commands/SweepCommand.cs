@@ -69,10 +69,13 @@ internal static class SweepCommand
     /// </summary>
     internal static readonly float[] Strengths = [0f, 0.1f, 0.2f, 0.35f, 0.5f, 0.75f, 1f];
 
+    /// <summary>The strengths charted for planned guidance (<c>--planned</c>).</summary>
+    internal static readonly float[] PlannedStrengths = [0.35f, 0.5f, 0.75f, 1f];
+
     /// <summary>The fitted affine move of the embedded default model (docs/linear-assumption.md), used unless --affine says otherwise.</summary>
     internal static readonly (double A, double B) DefaultAffine = (0.916, 4.734);
 
-    internal static IReadOnlyList<(string Series, string Setting, IRecommendationPolicy Policy)> Settings(ISequentialEncoder encoder, bool baselines, bool exact, (double A, double B)? affine = null, LookAheadFit? fit = null)
+    internal static IReadOnlyList<(string Series, string Setting, IRecommendationPolicy Policy)> Settings(ISequentialEncoder encoder, bool baselines, bool exact, (double A, double B)? affine = null, LookAheadFit? fit = null, PlannedSetting? planned = null)
     {
         var settings = new List<(string, string, IRecommendationPolicy)>();
         // γ of the Absolute form, under both negative-guidance policies: with SASRec's unnormalised
@@ -126,6 +129,18 @@ internal static class SweepCommand
             }
         }
 
+        // Planned guidance costs tens of encoder calls per user and round: the upper half of the λ grid only.
+        if (planned is not null)
+        {
+            var planAcceptance = fit?.Acceptance;
+            var model = planned.Create(planAcceptance);
+            foreach (float lambda in PlannedStrengths)
+            {
+                var options = IpgOptions.Paper with { Guidance = model, Strength = lambda, Acceptance = planAcceptance };
+                settings.Add(($"λ, {model.Name}", lambda.ToString("0.##", CultureInfo.InvariantCulture), new IpgPolicy(new IpgReranker(encoder, options))));
+            }
+        }
+
         if (exact)
         {
             foreach (int m in new[] { 10, 20 })
@@ -163,7 +178,7 @@ internal static class SweepCommand
         using (prepared)
         {
             int k = prepared.Options.Rounds;
-            var settings = Settings(prepared.Encoder, baselines, exact, affine, prepared.Fit);
+            var settings = Settings(prepared.Encoder, baselines, exact, affine, prepared.Fit, setup.Planned(parseResult));
             var rows = new List<(string Series, string Setting, GuidanceResult Result)>();
             for (int s = 0; s < settings.Count; s++)
             {
