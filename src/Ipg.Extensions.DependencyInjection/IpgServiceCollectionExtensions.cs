@@ -105,31 +105,46 @@ public static class IpgServiceCollectionExtensions
     {
         var builder = services.AddOptions<Ipg.Extensions.DependencyInjection.IpgServiceOptions>();
         configure(builder);
-        builder.ValidateDataAnnotations()
-            .Validate(
-                static o =>
-                {
-                    try
-                    {
-                        o.ToRerankerOptions();
-                        return true;
-                    }
-                    catch (ArgumentException)
-                    {
-                        return false;
-                    }
-                },
-                "Ipg options are out of range (see IpgOptions.Validate).")
-            .ValidateOnStart();
+        builder.ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Ipg.Extensions.DependencyInjection.IpgServiceOptions>, RerankerOptionsValidator>());
 
         services.TryAddSingleton(encoderFactory);
-        services.TryAddSingleton(static sp => new Ipg.IpgReranker(
-            sp.GetRequiredService<Ipg.ISequentialEncoder>(),
-            sp.GetRequiredService<IOptions<Ipg.Extensions.DependencyInjection.IpgServiceOptions>>().Value.ToRerankerOptions(),
-            sp.GetService<ILogger<Ipg.IpgReranker>>()));
+        services.TryAddSingleton(static sp =>
+        {
+            var encoder = sp.GetRequiredService<Ipg.ISequentialEncoder>();
+            var options = sp.GetRequiredService<IOptions<Ipg.Extensions.DependencyInjection.IpgServiceOptions>>().Value;
+            var fit = options.LoadLookAheadFit();
+            fit?.EnsureMatches(encoder);
+            return new Ipg.IpgReranker(encoder, options.ToRerankerOptions(fit), sp.GetService<ILogger<Ipg.IpgReranker>>());
+        });
         services.TryAddSingleton(static sp => new Ipg.GuidanceTargetCache(
             sp.GetRequiredService<Ipg.ISequentialEncoder>(),
             sp.GetRequiredService<IOptions<Ipg.Extensions.DependencyInjection.IpgServiceOptions>>().Value.TargetCacheCapacity));
         return services;
+    }
+
+    /// <summary>
+    /// Start-up check that the settings make valid re-ranker options and that the look-ahead fit file, when set,
+    /// reads; the message says which setting or file is wrong. (Whether the fit belongs to the model is checked when
+    /// the re-ranker is built, with the model loaded.)
+    /// </summary>
+    private sealed class RerankerOptionsValidator : IValidateOptions<Ipg.Extensions.DependencyInjection.IpgServiceOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, Ipg.Extensions.DependencyInjection.IpgServiceOptions options)
+        {
+            try
+            {
+                options.ToRerankerOptions();
+                return ValidateOptionsResult.Success;
+            }
+            catch (ArgumentException e)
+            {
+                return ValidateOptionsResult.Fail($"Ipg options are out of range (see IpgOptions.Validate): {e.Message}");
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+            {
+                return ValidateOptionsResult.Fail($"Ipg:LookAheadFitPath \"{options.LookAheadFitPath}\" cannot be used: {e.Message}");
+            }
+        }
     }
 }

@@ -76,15 +76,67 @@ public sealed class IpgServiceOptions
     [Range(1, 1_000_000)]
     public int MaxResults { get; set; } = 1_000;
 
-    /// <summary>The re-ranker options these settings describe.</summary>
+    /// <summary>
+    /// A look-ahead fit of the served model (the file <c>ipg fit</c> writes; docs/guidance.md), or null/empty for
+    /// none. Loaded and checked against the model when the re-ranker is built (a fit for another model, or a file
+    /// that is not a valid fit, fails start-up). Its calibrated p̂ (when it has one) replaces the model's own, and
+    /// with <see cref="Form"/> = Increase its fitted affine move replaces the paper's γ move.
+    /// </summary>
+    public string? LookAheadFitPath { get; set; }
+
+    /// <summary>
+    /// Rounds of planned guidance (<see cref="Guidance.PlannedGuidance"/>): 0 (default) plans nothing; 1–4 wraps the
+    /// model above in a closed-loop planner over <see cref="PlanningShortlist"/> candidates, keeping
+    /// <see cref="PlanningBeam"/> next items per step. Each planned request costs tens of encoder calls (docs/guidance.md).
+    /// </summary>
+    [Range(0, 4)]
+    public int PlanningHorizon { get; set; }
+
+    /// <summary>Next items kept per planning step, B (≥ 1). Default 4.</summary>
+    [Range(1, int.MaxValue)]
+    public int PlanningBeam { get; set; } = 4;
+
+    /// <summary>Candidates the planner re-scores, M (≥ 1; at least the result count is used). Default 10.</summary>
+    [Range(1, int.MaxValue)]
+    public int PlanningShortlist { get; set; } = 10;
+
+    /// <summary>Reads <see cref="LookAheadFitPath"/> (not yet checked against a model); null when none is set.</summary>
+    /// <returns>The fit, or null.</returns>
+    /// <exception cref="IOException">The file cannot be read.</exception>
+    /// <exception cref="InvalidDataException">The file is not a valid fit.</exception>
+    public Guidance.LookAheadFit? LoadLookAheadFit() =>
+        string.IsNullOrWhiteSpace(LookAheadFitPath) ? null : Guidance.LookAheadFit.Load(LookAheadFitPath);
+
+    /// <summary>The re-ranker options these settings describe, with the fit of <see cref="LookAheadFitPath"/> when set.</summary>
     /// <returns>A validated <see cref="IpgOptions"/>.</returns>
-    public IpgOptions ToRerankerOptions()
+    /// <exception cref="ArgumentException">A setting is out of range.</exception>
+    /// <exception cref="IOException">The fit file cannot be read.</exception>
+    /// <exception cref="InvalidDataException">The fit file is not a valid fit.</exception>
+    public IpgOptions ToRerankerOptions() => ToRerankerOptions(LoadLookAheadFit());
+
+    /// <summary>The re-ranker options these settings describe, with <paramref name="fit"/> (already loaded and checked) in place of the file.</summary>
+    /// <param name="fit">The look-ahead fit, or null for none.</param>
+    /// <returns>A validated <see cref="IpgOptions"/>.</returns>
+    /// <exception cref="ArgumentException">A setting is out of range.</exception>
+    public IpgOptions ToRerankerOptions(Guidance.LookAheadFit? fit)
     {
+        var step = fit is not null && Form == GuidanceForm.Increase
+            ? LookAhead == LookAheadMode.Exact ? new Guidance.ExactLookAheadGuidance(fit.Guidance, ExactCandidates, GuidanceForm.Increase) : fit.Guidance
+            : Guidance.GuidanceModels.Create(Form, Gamma, LookAhead, ExactCandidates);
+        if (PlanningHorizon is < 0 or > 4)
+        {
+            throw new ArgumentOutOfRangeException(nameof(PlanningHorizon), PlanningHorizon, "The planning horizon is 0 (off) to 4 rounds.");
+        }
+
+        var acceptance = fit?.Acceptance;
         var options = new IpgOptions
         {
-            Guidance = Guidance.GuidanceModels.Create(Form, Gamma, LookAhead, ExactCandidates),
+            Guidance = PlanningHorizon == 0
+                ? step
+                : new Guidance.PlannedGuidance(step, PlanningHorizon, PlanningBeam, PlanningShortlist, Form == GuidanceForm.Cosine ? GuidanceForm.Cosine : GuidanceForm.Increase, acceptance),
             NegativeGuidance = NegativeGuidance,
             Strength = Strength,
+            Acceptance = acceptance,
         };
         options.Validate();
         return options;

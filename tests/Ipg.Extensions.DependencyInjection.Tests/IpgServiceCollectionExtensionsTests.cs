@@ -155,4 +155,102 @@ public class IpgServiceCollectionExtensionsTests
 
         public void Dispose() => Disposed = true;
     }
+
+    private static string SaveFit(ItemEmbeddingTable items, AcceptanceCalibration? acceptance)
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"ipg-di-fit-{Guid.NewGuid():N}.json");
+        new LookAheadFit
+        {
+            ItemCount = items.ItemCount,
+            Dimension = items.Dimension,
+            ItemTableSha256 = LookAheadFit.ComputeItemTableSha256(items),
+            A = 0.9,
+            B = 3,
+            Acceptance = acceptance,
+            Validation = new LookAheadFitValidation(8, 2, 16, 4, 0.9, 0.9, 1.1, 0, 0, double.NaN, double.NaN),
+        }.Save(path);
+        return path;
+    }
+
+    [Fact]
+    public void Configuration_loads_a_look_ahead_fit_and_plans_with_its_move_and_calibrated_acceptance()
+    {
+        var calibration = new AcceptanceCalibration(0.6f, -1.2f);
+        string fit = SaveFit(Table(), calibration);
+        try
+        {
+            var config = Config(("Ipg:LookAheadFitPath", fit), ("Ipg:PlanningHorizon", "2"), ("Ipg:PlanningBeam", "3"), ("Ipg:PlanningShortlist", "2"));
+            var services = new ServiceCollection();
+            services.AddIpg(config.GetSection(IpgServiceOptions.SectionName), _ => new InMemoryEncoder(Table()));
+            using var provider = services.BuildServiceProvider();
+            provider.GetRequiredService<IStartupValidator>().Validate();
+
+            var options = provider.GetRequiredService<IpgReranker>().Options;
+            var planned = options.Guidance.Should().BeOfType<PlannedGuidance>().Subject;
+            (planned.Horizon, planned.Beam, planned.Shortlist, planned.Proxy).Should().Be((2, 3, 2, GuidanceForm.Increase));
+            planned.StepModel.Name.Should().Be(LinearGuidance.Affine(0.9f, 3f).Name, "Form Increase with a fit uses the fitted move");
+            planned.Acceptance.Should().Be(calibration);
+            options.Acceptance.Should().Be(calibration);
+            provider.GetRequiredService<IpgReranker>().Recommend([1], provider.GetRequiredService<IpgReranker>().PrepareTarget(3), 2).Should().NotBeEmpty();
+        }
+        finally
+        {
+            File.Delete(fit);
+        }
+    }
+
+    [Fact]
+    public void A_cosine_form_keeps_its_rule_and_takes_only_the_fits_calibration()
+    {
+        var calibration = new AcceptanceCalibration(0.6f, -1.2f);
+        string fit = SaveFit(Table(), calibration);
+        try
+        {
+            var settings = new IpgServiceOptions { Form = GuidanceForm.Cosine, LookAheadFitPath = fit };
+            var options = settings.ToRerankerOptions();
+            options.Guidance.Should().BeSameAs(CosineGuidance.Instance);
+            options.Acceptance.Should().Be(calibration);
+        }
+        finally
+        {
+            File.Delete(fit);
+        }
+    }
+
+    [Fact]
+    public void A_fit_for_another_model_or_an_unreadable_fit_file_is_refused_with_its_reason()
+    {
+        var other = ItemEmbeddingTable.FromItemRows(3, 2, [1, 0, 0, 1, 1, 2]);
+        string fit = SaveFit(other, null);
+        try
+        {
+            var services = new ServiceCollection();
+            services.AddIpg(Config(("Ipg:LookAheadFitPath", fit)).GetSection("Ipg"), _ => new InMemoryEncoder(Table()));
+            using var provider = services.BuildServiceProvider();
+            provider.GetRequiredService<IStartupValidator>().Validate();
+            FluentActions.Invoking(() => provider.GetRequiredService<IpgReranker>()).Should().Throw<InvalidDataException>().WithMessage("*sha256*");
+
+            File.WriteAllText(fit, "{ \"format\": \"ipg-look-ahead-fit\", \"version\": 9 }");
+            var broken = new ServiceCollection();
+            broken.AddIpg(Config(("Ipg:LookAheadFitPath", fit)).GetSection("Ipg"), _ => new InMemoryEncoder(Table()));
+            using var brokenProvider = broken.BuildServiceProvider();
+            FluentActions.Invoking(() => brokenProvider.GetRequiredService<IStartupValidator>().Validate())
+                .Should().Throw<OptionsValidationException>().WithMessage("*LookAheadFitPath*version 9*");
+        }
+        finally
+        {
+            File.Delete(fit);
+        }
+    }
+
+    [Theory]
+    [InlineData("5")]
+    [InlineData("-1")]
+    public void An_out_of_range_planning_horizon_fails_start_up(string horizon)
+    {
+        var services = new ServiceCollection();
+        services.AddIpg(Config(("Ipg:PlanningHorizon", horizon)).GetSection("Ipg"), _ => new InMemoryEncoder(Table()));
+        using var provider = services.BuildServiceProvider();
+        FluentActions.Invoking(() => provider.GetRequiredService<IStartupValidator>().Validate()).Should().Throw<OptionsValidationException>().WithMessage("*PlanningHorizon*");
+    }
 }
