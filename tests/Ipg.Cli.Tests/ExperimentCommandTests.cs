@@ -96,6 +96,10 @@ public class ExperimentCommandTests
             fit.Acceptance.Should().NotBeNull("the paper world's log keeps impressions for the calibration");
             fit.Producer.Should().Contain("log sha256");
 
+            Invoke("fit", "--fit-users", "40", "--fit-candidates", "3", "--fit-impressions", "1000", "--transfer", file, "--out", Path.Combine(dir.FullName, "again.json")).Should().Be(0);
+            Invoke("fit", "--transfer", file + ".missing", "--out", Path.Combine(dir.FullName, "never.json")).Should().Be(2);
+            File.Exists(Path.Combine(dir.FullName, "never.json")).Should().BeFalse();
+
             Invoke("reproduce", "--users", "30", "--targets", "1", "--rounds", "3", "--fit", file, "--planned", "1,2,5", "--out", dir.FullName).Should().Be(0);
             using var doc = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(dir.FullName, "results.json")));
             doc.RootElement.GetProperty("config").GetProperty("look_ahead_fit").GetString().Should().Be(file);

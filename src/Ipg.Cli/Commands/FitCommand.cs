@@ -21,9 +21,14 @@ internal static class FitCommand
         var candidates = new Option<int>("--fit-candidates") { Description = "Candidate moves per history (the top-C unseen items by the logit).", DefaultValueFactory = _ => new LookAheadFitOptions().Candidates };
         var impressions = new Option<int>("--fit-impressions") { Description = "Impressions sampled for the acceptance calibration (paper world only: a real-data world has no impression log).", DefaultValueFactory = _ => new LookAheadFitOptions().Impressions };
         var sampleSeed = new Option<int>("--fit-seed") { Description = "Seed of the user split and the samples.", DefaultValueFactory = _ => new LookAheadFitOptions().Seed };
+        var transfer = new Option<FileInfo[]>("--transfer")
+        {
+            Description = "Fit files made for other worlds or models: also report how their fitted move does on this world's held-out users (out-of-world validation).",
+            AllowMultipleArgumentsPerToken = true,
+        };
         var command = new Command("fit", "Fit the model's look-ahead (affine move; calibrated p̂ where the log has impressions), validated on held-out users, into a file the re-ranker loads (docs/guidance.md).")
         {
-            output, users, candidates, impressions, sampleSeed,
+            output, users, candidates, impressions, sampleSeed, transfer,
         };
         foreach (var option in setup.SourceOptions)
         {
@@ -39,12 +44,12 @@ internal static class FitCommand
                 Impressions = parseResult.GetValue(impressions),
                 Seed = parseResult.GetValue(sampleSeed),
             };
-            return Task.FromResult(Run(setup, parseResult, parseResult.GetValue(output)!, fitOptions, cancellationToken));
+            return Task.FromResult(Run(setup, parseResult, parseResult.GetValue(output)!, fitOptions, parseResult.GetValue(transfer) ?? [], cancellationToken));
         });
         return command;
     }
 
-    private static int Run(ExperimentSetup setup, ParseResult parseResult, FileInfo output, LookAheadFitOptions fitOptions, CancellationToken cancellationToken)
+    private static int Run(ExperimentSetup setup, ParseResult parseResult, FileInfo output, LookAheadFitOptions fitOptions, FileInfo[] transfer, CancellationToken cancellationToken)
     {
         try
         {
@@ -54,6 +59,21 @@ internal static class FitCommand
         {
             Console.Error.WriteLine($"ipg fit: {e.Message}");
             return 2;
+        }
+
+        var others = new List<(string Path, Ipg.Guidance.LookAheadFit Fit)>();
+        foreach (var file in transfer)
+        {
+            try
+            {
+                // Read only: a fit for another model is the point here, so it is not bound to this one.
+                others.Add((file.FullName, Ipg.Guidance.LookAheadFit.Load(file.FullName)));
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+            {
+                Console.Error.WriteLine($"ipg fit: cannot read the fit {file.FullName} given with --transfer: {e.Message}");
+                return 2;
+            }
         }
 
         var (prepared, exitCode) = setup.Prepare(parseResult, "fit", cancellationToken, keepImpressions: true);
@@ -96,6 +116,17 @@ internal static class FitCommand
             if (fit.Acceptance is { } acceptance)
             {
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Acceptance: p̂ = {acceptance}, fitted on {v.FitImpressions} impressions; held-out log-loss {v.LogLossHeldOut:F4} (the model's own p̂: {v.LogLossHeldOutUncalibrated:F4}) on {v.HeldOutImpressions}."));
+            }
+
+            if (others.Count > 0)
+            {
+                // The same held-out moves as the fit's own residual (same split, same draws).
+                var residuals = LookAheadFitter.EvaluateMoves(prepared.Encoder, sequences, others.Select(o => (o.Fit.A, o.Fit.B)).ToList(), fitOptions, cancellationToken);
+                for (int k = 0; k < others.Count; k++)
+                {
+                    var other = others[k].Fit;
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Transferred: the move of {others[k].Path} (a {other.A:F4}, b {other.B:F4}) on this world's held-out users: residual {residuals[k]:F3} (this world's own fit {v.ResidualHeldOut:F3}, the paper's γ 0.8 {v.ResidualHeldOutLinear:F3})."));
+                }
             }
 
             Console.WriteLine($"Wrote {output.FullName}");

@@ -33,30 +33,8 @@ public static class LookAheadFitter
     /// impression log the calibration cannot use (see <see cref="AcceptanceCalibration.Fit"/>).</exception>
     public static LookAheadFit Fit(ISequentialEncoder encoder, IReadOnlyList<int[]> sequences, IReadOnlyList<Impression>? impressions = null, LookAheadFitOptions? options = null, string producer = "", CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(encoder);
-        ArgumentNullException.ThrowIfNull(sequences);
         options ??= new LookAheadFitOptions();
-        options.Validate();
-
-        // The split: a seeded permutation of the users; the first share is held out.
-        var random = new Random(options.Seed);
-        var eligible = Enumerable.Range(0, sequences.Count).Where(u => sequences[u] is { Length: >= 2 }).ToArray();
-        random.Shuffle(eligible);
-        // Every eligible user is on one side (their impressions too); the moves are sampled from each side.
-        int heldOutAll = (int)Math.Round(eligible.Length * options.HeldOutShare);
-        int sampled = Math.Min(options.Users, eligible.Length);
-        int heldOutCount = Math.Min(heldOutAll, (int)Math.Round(sampled * options.HeldOutShare));
-        int fitCount = Math.Min(eligible.Length - heldOutAll, sampled - heldOutCount);
-        if (heldOutCount < 1 || fitCount < 1)
-        {
-            throw new ArgumentException($"The fit needs users with at least 2 logged items in both the fit and the held-out set; {eligible.Length} users qualify, {sampled} sampled.", nameof(sequences));
-        }
-
-        var heldOut = new HashSet<int>(eligible.Take(heldOutAll));
-        var heldOutUsers = eligible.Take(heldOutCount).ToArray();
-        var fitUsers = eligible.Skip(heldOutAll).Take(fitCount).ToArray();
-        var fitMoves = Moves(encoder, sequences, fitUsers, options, random, cancellationToken);
-        var heldMoves = Moves(encoder, sequences, heldOutUsers, options, random, cancellationToken);
+        var (fitUsers, heldOutUsers, heldOut, fitMoves, heldMoves, random) = Sample(encoder, sequences, options, cancellationToken);
         var move = fitMoves.Result();
         if (!double.IsFinite(move.A) || !(move.B > 0))
         {
@@ -103,6 +81,55 @@ public static class LookAheadFitter
                 logLoss,
                 rawLogLoss),
         };
+    }
+
+    /// <summary>
+    /// The relative residual of each given move on the held-out users' moves, drawn exactly as <see cref="Fit"/>
+    /// draws them with the same <paramref name="options"/>: how well a move fitted elsewhere (another world, another
+    /// model, the paper's γ) transfers to this encoder. 0 = exact, 1 = no better than predicting no move.
+    /// </summary>
+    /// <param name="encoder">The encoder.</param>
+    /// <param name="sequences">Each user's logged items, oldest first (ids 1..N); the index is the user.</param>
+    /// <param name="moves">The moves (a, b) of <c>ENC(s ⊕ i) ≈ a·ENC(s) + b·ê_i</c> to evaluate.</param>
+    /// <param name="options">Settings; defaults when null.</param>
+    /// <param name="cancellationToken">Checked between users.</param>
+    /// <returns>One residual per move, in order.</returns>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="ArgumentException">Too few users with two or more items, or an item id outside 1..N.</exception>
+    public static double[] EvaluateMoves(ISequentialEncoder encoder, IReadOnlyList<int[]> sequences, IReadOnlyList<(double A, double B)> moves, LookAheadFitOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(moves);
+        var heldMoves = Sample(encoder, sequences, options ?? new LookAheadFitOptions(), cancellationToken).HeldMoves;
+        return [.. moves.Select(m => heldMoves.RelativeResidualOf(m.A, m.B))];
+    }
+
+    /// <summary>The seeded user split and the fit and held-out moves (one definition for <see cref="Fit"/> and <see cref="EvaluateMoves"/>).</summary>
+    private static (int[] FitUsers, int[] HeldOutUsers, HashSet<int> HeldOut, GammaFitAccumulator FitMoves, GammaFitAccumulator HeldMoves, Random Random) Sample(ISequentialEncoder encoder, IReadOnlyList<int[]> sequences, LookAheadFitOptions options, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(encoder);
+        ArgumentNullException.ThrowIfNull(sequences);
+        options.Validate();
+
+        // The split: a seeded permutation of the users; the first share is held out.
+        var random = new Random(options.Seed);
+        var eligible = Enumerable.Range(0, sequences.Count).Where(u => sequences[u] is { Length: >= 2 }).ToArray();
+        random.Shuffle(eligible);
+        // Every eligible user is on one side (their impressions too); the moves are sampled from each side.
+        int heldOutAll = (int)Math.Round(eligible.Length * options.HeldOutShare);
+        int sampled = Math.Min(options.Users, eligible.Length);
+        int heldOutCount = Math.Min(heldOutAll, (int)Math.Round(sampled * options.HeldOutShare));
+        int fitCount = Math.Min(eligible.Length - heldOutAll, sampled - heldOutCount);
+        if (heldOutCount < 1 || fitCount < 1)
+        {
+            throw new ArgumentException($"The fit needs users with at least 2 logged items in both the fit and the held-out set; {eligible.Length} users qualify, {sampled} sampled.", nameof(sequences));
+        }
+
+        var heldOut = new HashSet<int>(eligible.Take(heldOutAll));
+        var heldOutUsers = eligible.Take(heldOutCount).ToArray();
+        var fitUsers = eligible.Skip(heldOutAll).Take(fitCount).ToArray();
+        var fitMoves = Moves(encoder, sequences, fitUsers, options, random, cancellationToken);
+        var heldMoves = Moves(encoder, sequences, heldOutUsers, options, random, cancellationToken);
+        return (fitUsers, heldOutUsers, heldOut, fitMoves, heldMoves, random);
     }
 
     private static GammaFitAccumulator Moves(ISequentialEncoder encoder, IReadOnlyList<int[]> sequences, int[] users, LookAheadFitOptions options, Random random, CancellationToken cancellationToken)

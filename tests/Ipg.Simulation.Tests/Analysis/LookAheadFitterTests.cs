@@ -71,6 +71,21 @@ public class LookAheadFitterTests
     }
 
     [Fact]
+    public void EvaluateMoves_scores_moves_from_elsewhere_on_exactly_the_fits_held_out_moves()
+    {
+        var encoder = new InMemoryEncoder(TestPresets.RandomTable(50, 5, seed: 4), maxHistoryLength: 6);
+        var sequences = TestPresets.RandomSequences(250, 50, 2, 10, seed: 7);
+        var fit = LookAheadFitter.Fit(encoder, sequences, options: Small);
+
+        var residuals = LookAheadFitter.EvaluateMoves(encoder, sequences, [(fit.A, fit.B), (0.8, 0.2), (0.0, 1.0)], Small);
+
+        residuals[0].Should().Be(fit.Validation.ResidualHeldOut, "the same split and the same draws as the fit");
+        residuals[1].Should().Be(fit.Validation.ResidualHeldOutLinear);
+        residuals[2].Should().BeGreaterThan(residuals[0], "a move that ignores the current state is worse than the fitted one");
+        LookAheadFitter.EvaluateMoves(encoder, sequences, [], Small).Should().BeEmpty();
+    }
+
+    [Fact]
     public void Too_few_usable_users_and_bad_options_are_refused_by_name()
     {
         var encoder = new InMemoryEncoder(TestPresets.RandomTable(10, 3, seed: 1));
