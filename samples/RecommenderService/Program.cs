@@ -34,7 +34,12 @@ app.UseExceptionHandler();   // an unexpected failure is a problem-details 500, 
 app.UseStatusCodePages();    // unknown routes (404) and methods (405) answer with problem details too
 app.Use((context, next) =>
 {
-    context.Response.Headers[ModelVersion.Header] = version.Short;
+    // Set when the headers go out, so that an error response (whose headers the exception handler clears) has it too.
+    context.Response.OnStarting(() =>
+    {
+        context.Response.Headers[ModelVersion.Header] = version.Short;
+        return Task.CompletedTask;
+    });
     return next(context);
 });
 

@@ -292,6 +292,23 @@ public sealed class ServiceConfigurationTests
         limits.MaxHistoryLength.Should().Be(3);
     }
 
+    [Fact]
+    public async Task An_unexpected_failure_is_a_problem_details_500_with_the_model_version_and_no_stack_trace()
+    {
+        // A demo user whose stored history holds padding (a broken store): the library throws inside the endpoint.
+        using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b.UseSetting("DemoUsers:eve:0", "0"));
+        var client = factory.CreateClient();
+        using var response = await client.PostAsync("/recommendations", new StringContent("""{"target": 2277, "userId": "eve"}""", Encoding.UTF8, "application/json"));
+
+        string text = await response.Content.ReadAsStringAsync();
+        response.StatusCode.Should().Be(HttpStatusCode.InternalServerError, text);
+        response.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
+        response.Headers.Contains("X-Model-Version").Should().BeTrue();
+        var body = JsonSerializer.Deserialize<JsonElement>(text);
+        body.GetProperty("modelVersion").GetString().Should().HaveLength(16);
+        text.Should().NotContain("   at ").And.NotContain("ArgumentOutOfRangeException");
+    }
+
     [Theory]
     [InlineData("Limits:MaxHistoryLength", "0")]
     [InlineData("Limits:MaxRequestBodyBytes", "10")]
