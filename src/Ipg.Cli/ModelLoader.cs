@@ -25,11 +25,6 @@ internal static class ModelLoader
             throw CliException.InvalidArguments($"--kernel must be {string.Join(" or ", Enum.GetNames<SasRecKernel>())}, got {(int)kernel}.");
         }
 
-        if (parallelRuns < 1)
-        {
-            throw CliException.InvalidArguments($"--threads must be at least 1, got {parallelRuns}.");
-        }
-
         var options = OnnxSasRecEncoderOptions.Default with { IntraOpThreads = 1, BatchParallelism = parallelRuns, Kernel = kernel };
         string description = model is null ? "embedded default (" + SasRecDefaultModel.ResourceName + ")" : model.FullName;
         try

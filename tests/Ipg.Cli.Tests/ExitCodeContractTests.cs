@@ -71,7 +71,7 @@ public sealed class ExitCodeContractTests : IDisposable
     {
         // mini.onnx follows the contract (N = 5, L = 3) but is not a SASRec graph: the managed kernel throws
         // NotSupportedException, which used to reach the user unhandled from `ipg analyze linearity` (issue #17).
-        string mini = Fixture("broken", "mini.onnx");
+        string mini = TestModels.Fixture("broken", "mini.onnx");
         string sequences = Sequences("1 2 3 4", "2 3 4 5", "5 4 3 1");
         var (code, error) = Run("analyze", "linearity", "--model", mini, "--sequences", sequences, "--out", _dir.FullName);
         code.Should().Be(3);
@@ -85,7 +85,7 @@ public sealed class ExitCodeContractTests : IDisposable
     [Fact]
     public void Histories_with_ids_beyond_the_model_exit_with_4_naming_the_id()
     {
-        var (code, error) = Run("analyze", "linearity", "--model", Fixture("sasrec-tiny.onnx"), "--kernel", "OnnxRuntime", "--sequences", Sequences("1 2 3", "4 5 101"), "--out", _dir.FullName);
+        var (code, error) = Run("analyze", "linearity", "--model", TestModels.Fixture("sasrec-tiny.onnx"), "--kernel", "OnnxRuntime", "--sequences", Sequences("1 2 3", "4 5 101"), "--out", _dir.FullName);
         code.Should().Be(4);
         error.Should().Contain("history 2").And.Contain("101").And.Contain("1..100");
     }
@@ -188,16 +188,5 @@ public sealed class ExitCodeContractTests : IDisposable
         string path = Path.Combine(_dir.FullName, $"sequences-{Guid.NewGuid():N}.txt");
         File.WriteAllLines(path, lines);
         return path;
-    }
-
-    private static string Fixture(params string[] parts)
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Ipg.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        return Path.Combine([dir!.FullName, "tests", "Ipg.Tests", "Fixtures", .. parts]);
     }
 }

@@ -71,16 +71,7 @@ public sealed class WorldReproduceTests : IDisposable
         return worldDir;
     }
 
-    private static string TinyModel()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Ipg.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        return Path.Combine(dir!.FullName, "tests", "Ipg.Tests", "Fixtures", "sasrec-tiny.onnx");
-    }
+    private static string TinyModel() => TestModels.Fixture("sasrec-tiny.onnx");
 
     private static int Run(params string[] args) => IpgCommandLine.Invoke(args);
 }
