@@ -52,6 +52,21 @@ public sealed class WorldReproduceTests : IDisposable
         Run("world", "train-log", "--world", world).Should().Be(2);
     }
 
+    [Fact]
+    public void A_missing_or_malformed_look_ahead_fit_exits_with_5()
+    {
+        var world = BuildWorld();
+        var notAFit = Path.Combine(_dir.FullName, "fit.json");
+        File.WriteAllText(notAFit, "{ \"a\": ");
+        foreach (var fit in new[] { Path.Combine(_dir.FullName, "absent.json"), notAFit })
+        {
+            Run("reproduce", "--world", world, "--model", TinyModel(), "--kernel", "OnnxRuntime", "--force", "--users", "10", "--targets", "1", "--rounds", "1",
+                "--fit", fit, "--out", Path.Combine(_dir.FullName, "never")).Should().Be(5, fit);
+        }
+
+        Directory.Exists(Path.Combine(_dir.FullName, "never")).Should().BeFalse();
+    }
+
     private string BuildWorld()
     {
         // 150 users over 100 items in two planted groups (1–50, 51–100); 20 items each, so every item is trained on.
