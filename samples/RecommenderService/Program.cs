@@ -1,68 +1,81 @@
-// A recommender service with IPG: POST /recommendations re-ranks the catalogue for one user towards a
-// target item; GET /health reports the model. Configured through appsettings.json ("Ipg" section); bound
-// to 127.0.0.1. Run: dotnet run --project samples/RecommenderService
+// A recommender service with IPG, written as a reference for production use (README.md beside this file):
+// POST /recommendations re-ranks the catalogue for one user towards a target item; GET /health reports the model.
+// Every malformed request gets a problem-details answer naming the field; request sizes are limited ("Limits" and
+// Ipg:MaxResults in appsettings.json); every response carries the model version (X-Model-Version). The address is
+// set the standard way (ASPNETCORE_URLS, --urls) and is loopback (127.0.0.1:5080) when none is set.
+// Run: dotnet run --project samples/RecommenderService
 using Ipg;
 using Ipg.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using RecommenderService;
 
 var builder = WebApplication.CreateBuilder(args);
+if (!ServiceAddress.IsConfigured(builder.Configuration))
+{
+    builder.WebHost.UseUrls(ServiceAddress.Default);
+}
+
 builder.Services.AddIpg(builder.Configuration.GetSection(IpgServiceOptions.SectionName));
-builder.Services.AddProblemDetails();
+builder.Services.AddOptions<ServiceLimits>().Bind(builder.Configuration.GetSection(ServiceLimits.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+builder.Services.AddSingleton(sp => ModelVersion.Of(sp.GetRequiredService<IOptions<IpgServiceOptions>>().Value));
+builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
+    context.ProblemDetails.Extensions["modelVersion"] = context.HttpContext.RequestServices.GetRequiredService<ModelVersion>().Short);
 var demoUsers = builder.Configuration.GetSection("DemoUsers").Get<Dictionary<string, int[]>>() ?? [];
 
 var app = builder.Build();
-var reranker = app.Services.GetRequiredService<IpgReranker>();   // loads the model at start-up, not on the first request
-var maxResults = app.Services.GetRequiredService<IOptions<IpgServiceOptions>>().Value.MaxResults;
 
-app.MapGet("/health", () => Results.Ok(new
+// Load the model and hash it at start-up, not on the first request.
+var reranker = app.Services.GetRequiredService<IpgReranker>();
+var targets = app.Services.GetRequiredService<GuidanceTargetCache>();
+var version = app.Services.GetRequiredService<ModelVersion>();
+int maxResults = app.Services.GetRequiredService<IOptions<IpgServiceOptions>>().Value.MaxResults;
+
+app.UseExceptionHandler();   // an unexpected failure is a problem-details 500, never a stack trace
+app.UseStatusCodePages();    // unknown routes (404) and methods (405) answer with problem details too
+app.Use((context, next) =>
+{
+    // Set when the headers go out, so that an error response (whose headers the exception handler clears) has it too.
+    context.Response.OnStarting(() =>
+    {
+        context.Response.Headers[ModelVersion.Header] = version.Short;
+        return Task.CompletedTask;
+    });
+    return next(context);
+});
+
+app.MapGet("/health", (IOptions<ServiceLimits> limits) => Results.Ok(new
 {
     status = "ok",
+    modelVersion = version.Short,
+    modelSha256 = version.Sha256,
+    model = version.Source,
     items = reranker.Encoder.ItemCount,
     dimension = reranker.Encoder.Dimension,
     maxHistoryLength = reranker.Encoder.MaxHistoryLength,
     options = reranker.Options.ToString(),
+    limits = new { limits.Value.MaxRequestBodyBytes, limits.Value.MaxHistoryLength, maxK = maxResults, defaultK = Math.Min(limits.Value.DefaultK, maxResults) },
 }));
 
-app.MapPost("/recommendations", (RecommendationRequest request) =>
+app.MapPost("/recommendations", async (HttpRequest http, IOptions<ServiceLimits> limits, CancellationToken cancellationToken) =>
 {
+    var (request, problem) = await RecommendationRequestReader.ReadAsync(http, limits.Value, reranker.Encoder.ItemCount, maxResults, cancellationToken);
+    if (request is null)
+    {
+        return problem!;
+    }
+
     int[]? history = request.History;
-    if (history is null && request.UserId is { } id && !demoUsers.TryGetValue(id, out history))
+    if (history is null && !demoUsers.TryGetValue(request.UserId!, out history))
     {
-        return Results.Problem($"Unknown user '{id}'.", statusCode: StatusCodes.Status404NotFound);
+        return Results.Problem($"Unknown user '{request.UserId}'; send the user's 'history' instead.", statusCode: StatusCodes.Status404NotFound, title: "Unknown user");
     }
 
-    if (history is null)
-    {
-        return Results.Problem("Give either 'history' (item ids, oldest first) or 'userId'.", statusCode: StatusCodes.Status400BadRequest);
-    }
-
-    int k = request.K ?? 10;
-    if (k < 1 || k > maxResults)
-    {
-        return Results.Problem($"'k' must be in 1..{maxResults}, got {k}.", statusCode: StatusCodes.Status400BadRequest);
-    }
-
-    try
-    {
-        // In a real service, keep prepared targets in a cache: PrepareTarget costs one pass over the catalogue.
-        var target = reranker.PrepareTarget(request.Target);
-        var ranked = reranker.Recommend(history, target, k, excludedItems: history);
-        return Results.Ok(new RecommendationResponse(request.Target, ranked.Select(r => new RecommendedItem(r.ItemId, r.Probability, r.Guidance, r.Score)).ToArray()));
-    }
-    catch (ArgumentException e)
-    {
-        // Unknown or padding ids: the library names the argument and the bad value.
-        return Results.Problem(e.Message, statusCode: StatusCodes.Status400BadRequest);
-    }
+    // The cache prepares each target once (one pass over the catalogue) and reuses it for every request.
+    var ranked = reranker.Recommend(history, targets.GetOrPrepare(request.Target), request.K, excludedItems: history, strength: request.Strength);
+    return Results.Ok(new RecommendationResponse(version.Short, request.Target, request.K, ranked.Select(r => new RecommendedItem(r.ItemId, r.Probability, r.Guidance, r.Score)).ToArray()));
 });
 
 app.Run();
 
-/// <summary>A recommendation request: a history (or a known user id), the target item and how many items.</summary>
-internal sealed record RecommendationRequest(int Target, int[]? History = null, string? UserId = null, int? K = null);
-
-/// <summary>One recommended item with the quantities that explain its place.</summary>
-internal sealed record RecommendedItem(int Item, float P, float G, float R);
-
-/// <summary>The ranked items for the target.</summary>
-internal sealed record RecommendationResponse(int Target, RecommendedItem[] Items);
+/// <summary>The entry point; public so that tests can host the service in memory (WebApplicationFactory).</summary>
+public partial class Program;

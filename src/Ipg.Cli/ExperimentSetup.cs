@@ -141,16 +141,7 @@ internal sealed class ExperimentSetup
             }
 
             string file = File.Exists(worldDir.FullName) ? worldDir.FullName : Path.Combine(worldDir.FullName, "world.bin");
-            RealDataWorld loaded;
-            try
-            {
-                loaded = RealDataWorld.Load(file);
-            }
-            catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
-            {
-                Console.Error.WriteLine($"ipg {command}: cannot read the world {file}: {e.Message}");
-                return (null, 2);
-            }
+            var loaded = InputFiles.Read("--world", file, RealDataWorld.Load);
 
             try
             {
@@ -173,23 +164,7 @@ internal sealed class ExperimentSetup
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {world.Collection.Clicks} clicks (click rate {world.Collection.ClickRate:F3}), log sha256 {world.LogSha256[..16]}…"));
         }
 
-        OnnxSasRecEncoder encoder;
-        string description;
-        try
-        {
-            (encoder, description) = ModelLoader.Load(parseResult.GetValue(_model), threads, parseResult.GetValue(_kernel));
-        }
-        catch (NotSupportedException e)
-        {
-            Console.Error.WriteLine($"ipg {command}: the managed kernel cannot run this model: {e.Message}");
-            Console.Error.WriteLine("  --kernel OnnxRuntime runs any model that follows the contract.");
-            return (null, 3);
-        }
-        catch (Exception e) when (e is IOException or InvalidDataException or InvalidOperationException or ArgumentException or UnauthorizedAccessException)
-        {
-            Console.Error.WriteLine($"ipg {command}: cannot load the model: {e.Message}");
-            return (null, 3);
-        }
+        var (encoder, description) = ModelLoader.Load(parseResult.GetValue(_model), threads, parseResult.GetValue(_kernel));
 
         string trainedOn = encoder.Metadata.TrainingLogSha256;
         if (!string.Equals(trainedOn, world.LogSha256, StringComparison.OrdinalIgnoreCase))
@@ -201,7 +176,7 @@ internal sealed class ExperimentSetup
             if (!parseResult.GetValue(_force))
             {
                 encoder.Dispose();
-                return (null, 4);
+                return (null, ExitCodes.ModelMismatch);
             }
         }
 
@@ -222,9 +197,8 @@ internal sealed class ExperimentSetup
             }
             catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
             {
-                Console.Error.WriteLine($"ipg {command}: cannot use the look-ahead fit {fitPath}: {e.Message}");
                 encoder.Dispose();
-                return (null, 2);
+                throw CliException.InputFile($"--fit: cannot use the look-ahead fit {fitPath}: {e.Message}", e);
             }
 
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Look-ahead fit {fitPath}: a {fit.A:F3}, b {fit.B:F3}, acceptance {(fit.Acceptance?.ToString() ?? "the model's own")}"));

@@ -14,17 +14,30 @@ internal static class ModelLoader
 
     /// <summary>
     /// Loads for an offline job: one intra-op thread per run, <paramref name="parallelRuns"/> runs at a time, the
-    /// forward pass by <paramref name="kernel"/> (the managed kernel throws <see cref="NotSupportedException"/> for a
-    /// model it does not recognise or reproduce).
+    /// forward pass by <paramref name="kernel"/>. Every failure is a <see cref="CliException"/>: an undefined kernel is
+    /// exit 2; a model that cannot be loaded (missing, unreadable, not ONNX, breaks the contract, or the managed kernel
+    /// does not recognise or reproduce it) exit 3, with the advice to use <c>--kernel OnnxRuntime</c> where it helps.
     /// </summary>
     public static (OnnxSasRecEncoder Encoder, string Description) Load(FileInfo? model, int parallelRuns, SasRecKernel kernel = SasRecKernel.Managed)
     {
-        var options = OnnxSasRecEncoderOptions.Default with { IntraOpThreads = 1, BatchParallelism = parallelRuns, Kernel = kernel };
-        if (model is null)
+        if (!Enum.IsDefined(kernel))
         {
-            return (SasRecDefaultModel.Load(options), "embedded default (" + SasRecDefaultModel.ResourceName + ")");
+            throw CliException.InvalidArguments($"--kernel must be {string.Join(" or ", Enum.GetNames<SasRecKernel>())}, got {(int)kernel}.");
         }
 
-        return (OnnxSasRecEncoder.Load(model.FullName, options), model.FullName);
+        var options = OnnxSasRecEncoderOptions.Default with { IntraOpThreads = 1, BatchParallelism = parallelRuns, Kernel = kernel };
+        string description = model is null ? "embedded default (" + SasRecDefaultModel.ResourceName + ")" : model.FullName;
+        try
+        {
+            return (model is null ? SasRecDefaultModel.Load(options) : OnnxSasRecEncoder.Load(model.FullName, options), description);
+        }
+        catch (NotSupportedException e)
+        {
+            throw CliException.ModelNotLoaded($"cannot load the model {description} with the managed kernel: {e.Message} On the command line: --kernel OnnxRuntime.", e);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or InvalidOperationException or ArgumentException or UnauthorizedAccessException)
+        {
+            throw CliException.ModelNotLoaded($"cannot load the model {description}: {e.Message}", e);
+        }
     }
 }

@@ -1,3 +1,3 @@
 using Ipg.Cli;
 
-return IpgCommandLine.CreateRootCommand().Parse(args).Invoke();
+return IpgCommandLine.Invoke(args);

@@ -13,9 +13,7 @@ public class CollectLogCommandTests
         {
             var log = Path.Combine(dir.FullName, "log.txt");
             var state = Path.Combine(dir.FullName, "state.bin");
-            var exit = IpgCommandLine.CreateRootCommand()
-                .Parse(["collect-log", "--users", "50", "--items", "70", "--rounds", "12", "--seed", "3", "--out", log, "--state-out", state])
-                .Invoke();
+            var exit = IpgCommandLine.Invoke(["collect-log", "--users", "50", "--items", "70", "--rounds", "12", "--seed", "3", "--out", log, "--state-out", state]);
             exit.Should().Be(0);
 
             var sim = new TopicSimulator(SimulatorOptions.Paper with { Users = 50, Items = 70, Seed = 3 });
@@ -30,12 +28,10 @@ public class CollectLogCommandTests
     }
 
     [Fact]
-    public void Invalid_sizes_fail_with_a_nonzero_exit_code()
+    public void Invalid_sizes_fail_with_exit_code_2()
     {
-        var exit = IpgCommandLine.CreateRootCommand()
-            .Parse(["collect-log", "--users", "0", "--out", Path.Combine(Path.GetTempPath(), "never-written.txt")])
-            .Invoke();
-        exit.Should().NotBe(0);
+        var exit = IpgCommandLine.Invoke(["collect-log", "--users", "0", "--out", Path.Combine(Path.GetTempPath(), "never-written.txt")]);
+        exit.Should().Be(2);
     }
 
     [Fact]

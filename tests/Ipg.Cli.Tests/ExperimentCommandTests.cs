@@ -8,7 +8,7 @@ namespace Ipg.Cli.Tests;
 /// </summary>
 public class ExperimentCommandTests
 {
-    private static int Invoke(params string[] args) => IpgCommandLine.CreateRootCommand().Parse(args).Invoke();
+    private static int Invoke(params string[] args) => IpgCommandLine.Invoke(args);
 
     [Fact]
     public void Reproduce_writes_results_json_and_plots_for_every_policy()

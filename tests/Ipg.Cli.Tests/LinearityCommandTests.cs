@@ -5,7 +5,7 @@ namespace Ipg.Cli.Tests;
 /// <summary><c>ipg analyze linearity</c> end to end at a tiny scale, on the embedded default model.</summary>
 public class LinearityCommandTests
 {
-    private static int Invoke(params string[] args) => IpgCommandLine.CreateRootCommand().Parse(args).Invoke();
+    private static int Invoke(params string[] args) => IpgCommandLine.Invoke(args);
 
     [Fact]
     public void On_the_regenerated_paper_log_it_writes_the_json_and_both_csvs()
@@ -66,7 +66,7 @@ public class LinearityCommandTests
     [InlineData(2, "--log", "a.txt", "--sequences", "b.txt")]
     [InlineData(2, "--exact-candidates", "0", "10")]
     [InlineData(3, "--model", "/nonexistent/model.onnx")]
-    [InlineData(3, "--sequences", "/nonexistent/input.txt")]
+    [InlineData(5, "--sequences", "/nonexistent/input.txt")]
     public void Bad_arguments_fail_with_a_documented_exit_code(int expected, params string[] args) =>
         Invoke(["analyze", "linearity", .. args, "--out", Path.Combine(Path.GetTempPath(), "ipg-never-written")]).Should().Be(expected);
 

@@ -29,7 +29,7 @@ public sealed class WorldCommandTests : IDisposable
         return path;
     }
 
-    private static int Run(params string[] args) => IpgCommandLine.CreateRootCommand().Parse(args).Invoke();
+    private static int Run(params string[] args) => IpgCommandLine.Invoke(args);
 
     [Fact]
     public void World_build_writes_a_world_and_its_report()
@@ -71,23 +71,23 @@ public sealed class WorldCommandTests : IDisposable
     }
 
     [Fact]
-    public void A_missing_log_or_a_malformed_one_exits_with_2()
+    public void No_log_exits_with_2_and_a_missing_or_malformed_one_with_5()
     {
         var outDir = Path.Combine(_dir.FullName, "never");
         Run("world", "build", "--format", "lines", "--out", outDir).Should().Be(2);
-        Run("world", "build", "--log", Path.Combine(_dir.FullName, "absent.txt"), "--format", "lines", "--out", outDir).Should().Be(2);
+        Run("world", "build", "--log", Path.Combine(_dir.FullName, "absent.txt"), "--format", "lines", "--out", outDir).Should().Be(5);
         var bad = Path.Combine(_dir.FullName, "bad.txt");
         File.WriteAllText(bad, "1 2\n1 2 3\n");
-        Run("world", "build", "--log", bad, "--format", "lines", "--out", outDir).Should().Be(2);
+        Run("world", "build", "--log", bad, "--format", "lines", "--out", outDir).Should().Be(5);
         Directory.Exists(outDir).Should().BeFalse();
     }
 
     [Fact]
-    public void An_out_folder_that_is_a_file_exits_with_2()
+    public void An_out_folder_that_is_a_file_exits_with_6()
     {
         var file = Path.Combine(_dir.FullName, "a-file");
         File.WriteAllText(file, "x");
-        Run("world", "build", "--log", WriteLog(), "--format", "sequences", "--dim", "4", "--iterations", "2", "--out", file).Should().Be(2);
+        Run("world", "build", "--log", WriteLog(), "--format", "sequences", "--dim", "4", "--iterations", "2", "--out", file).Should().Be(6);
         File.ReadAllText(file).Should().Be("x");
     }
 }

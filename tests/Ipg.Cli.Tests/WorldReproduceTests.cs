@@ -47,9 +47,24 @@ public sealed class WorldReproduceTests : IDisposable
         Run("reproduce", "--world", world, "--out", _dir.FullName).Should().Be(2);
         var broken = Path.Combine(_dir.FullName, "broken.bin");
         File.WriteAllBytes(broken, [1, 2, 3]);
-        Run("reproduce", "--world", broken, "--model", TinyModel(), "--out", _dir.FullName).Should().Be(2);
-        Run("world", "train-log", "--world", broken, "--out", Path.Combine(_dir.FullName, "t.txt")).Should().Be(2);
+        Run("reproduce", "--world", broken, "--model", TinyModel(), "--out", _dir.FullName).Should().Be(5, "an unreadable world is an input file error");
+        Run("world", "train-log", "--world", broken, "--out", Path.Combine(_dir.FullName, "t.txt")).Should().Be(5);
         Run("world", "train-log", "--world", world).Should().Be(2);
+    }
+
+    [Fact]
+    public void A_missing_or_malformed_look_ahead_fit_exits_with_5()
+    {
+        var world = BuildWorld();
+        var notAFit = Path.Combine(_dir.FullName, "fit.json");
+        File.WriteAllText(notAFit, "{ \"a\": ");
+        foreach (var fit in new[] { Path.Combine(_dir.FullName, "absent.json"), notAFit })
+        {
+            Run("reproduce", "--world", world, "--model", TinyModel(), "--kernel", "OnnxRuntime", "--force", "--users", "10", "--targets", "1", "--rounds", "1",
+                "--fit", fit, "--out", Path.Combine(_dir.FullName, "never")).Should().Be(5, fit);
+        }
+
+        Directory.Exists(Path.Combine(_dir.FullName, "never")).Should().BeFalse();
     }
 
     private string BuildWorld()
@@ -71,16 +86,7 @@ public sealed class WorldReproduceTests : IDisposable
         return worldDir;
     }
 
-    private static string TinyModel()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Ipg.sln")))
-        {
-            dir = dir.Parent;
-        }
+    private static string TinyModel() => TestModels.Fixture("sasrec-tiny.onnx");
 
-        return Path.Combine(dir!.FullName, "tests", "Ipg.Tests", "Fixtures", "sasrec-tiny.onnx");
-    }
-
-    private static int Run(params string[] args) => IpgCommandLine.CreateRootCommand().Parse(args).Invoke();
+    private static int Run(params string[] args) => IpgCommandLine.Invoke(args);
 }

@@ -47,18 +47,10 @@ internal static class CollectLogCommand
 
     private static int Run(SimulatorOptions simulatorOptions, LogCollectionOptions collectionOptions, FileInfo outFile, FileInfo? stateFile)
     {
-        TopicSimulator simulator;
-        LogCollector collector;
-        try
-        {
-            simulator = new TopicSimulator(simulatorOptions);
-            collector = new LogCollector(collectionOptions);
-        }
-        catch (ArgumentException e)
-        {
-            Console.Error.WriteLine($"ipg collect-log: {e.Message}");
-            return 2;
-        }
+        // Options out of range throw ArgumentException (exit 2), an output that cannot be written IOException (exit 6):
+        // IpgCommandLine.Report maps both.
+        var simulator = new TopicSimulator(simulatorOptions);
+        var collector = new LogCollector(collectionOptions);
 
         var progress = new SynchronousProgress<int>(r =>
         {

@@ -48,12 +48,13 @@ internal static class LinearityCommand
         var noGuidance = new Option<bool>("--no-guidance") { Description = "Skip the guidance experiment (c)." };
         var exactM = new Option<int[]>("--exact-candidates") { Description = "M of the exact look-ahead in (c) (several allowed); 0 alone leaves the exact look-ahead out of (c), which is then fast.", DefaultValueFactory = _ => [20], AllowMultipleArgumentsPerToken = true };
         var timing = new Option<int>("--timing-requests") { Description = "Requests timed per look-ahead mode in (d); 0 skips (d).", DefaultValueFactory = _ => 100 };
+        var kernel = new Option<SasRecKernel>("--kernel") { Description = "Encoder forward pass: Managed (the fast managed SASRec kernel, checked against ONNX Runtime at load) or OnnxRuntime (any model that follows the contract).", DefaultValueFactory = _ => SasRecKernel.Managed };
         var threads = new Option<int>("--threads") { Description = "Encoder runs in parallel (each with one ONNX Runtime thread); default: the core count.", DefaultValueFactory = _ => Environment.ProcessorCount };
         var force = new Option<bool>("--force") { Description = "Run (c) even when the model was trained on another log than the one regenerated." };
         var output = new Option<DirectoryInfo>("--out") { Description = "Folder for linearity.json and the CSVs.", DefaultValueFactory = _ => new DirectoryInfo("linearity") };
         var command = new Command("linearity", "Test IPG's linear look-ahead on a real encoder: linear vs exact g per history length, fitted γ, and guidance with linear / exact / oracle look-ahead.")
         {
-            model, log, sequencesFile, seed, users, targetsPerUser, candidates, sampleSeed, guidanceUsers, guidanceTargets, rounds, targetSeed, noGuidance, exactM, timing, threads, force, output,
+            model, log, sequencesFile, seed, users, targetsPerUser, candidates, sampleSeed, guidanceUsers, guidanceTargets, rounds, targetSeed, noGuidance, exactM, timing, kernel, threads, force, output,
         };
 
         command.SetAction((parseResult, cancellationToken) =>
@@ -78,6 +79,7 @@ internal static class LinearityCommand
                 parseResult.GetValue(exactM) ?? [20],
                 parseResult.GetValue(timing),
                 parseResult.GetValue(threads),
+                parseResult.GetValue(kernel),
                 parseResult.GetValue(force),
                 parseResult.GetValue(output)!);
             return Task.FromResult(Run(settings, cancellationToken));
@@ -99,6 +101,7 @@ internal static class LinearityCommand
         int[] ExactCandidates,
         int TimingRequests,
         int Threads,
+        SasRecKernel Kernel,
         bool Force,
         DirectoryInfo Output);
 
@@ -152,48 +155,34 @@ internal static class LinearityCommand
             }
         }
 
-        OnnxSasRecEncoder encoder;
-        string description;
-        try
-        {
-            (encoder, description) = ModelLoader.Load(s.Model, s.Threads);
-        }
-        catch (Exception e) when (e is IOException or InvalidDataException or InvalidOperationException or ArgumentException or UnauthorizedAccessException)
-        {
-            Console.Error.WriteLine($"{Name}: cannot load the model: {e.Message}");
-            return 3;
-        }
-
+        var (encoder, description) = ModelLoader.Load(s.Model, s.Threads, s.Kernel);
         using (encoder)
         {
             IReadOnlyList<int[]> sequences;
             CollectedWorld? world = null;
             string source;
-            try
+            if (s.Sequences is not null)
             {
-                if (s.Sequences is not null)
-                {
-                    sequences = ReadSequences(s.Sequences.FullName);
-                    source = s.Sequences.FullName;
-                }
-                else if (s.Log is not null)
-                {
-                    var interactions = InteractionLogFormat.Read(s.Log.FullName);
-                    sequences = InteractionLogFormat.ToSequences(interactions, interactions.Count == 0 ? 0 : interactions.Max(x => x.User) + 1).ToList();
-                    source = s.Log.FullName;
-                }
-                else
-                {
-                    Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Collecting the paper log: seed {s.Seed} …"));
-                    world = PaperReproduction.CollectWorld(reproduction, cancellationToken: cancellationToken);
-                    sequences = InteractionLogFormat.ToSequences(world.Collection.Interactions, world.EndState.UserCount).ToList();
-                    source = string.Create(CultureInfo.InvariantCulture, $"regenerated paper log, seed {s.Seed}, sha256 {world.LogSha256}");
-                }
+                sequences = InputFiles.Read("--sequences", s.Sequences.FullName, ReadSequences);
+                source = s.Sequences.FullName;
             }
-            catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+            else if (s.Log is not null)
             {
-                Console.Error.WriteLine($"{Name}: cannot read the histories: {e.Message}");
-                return 3;
+                var interactions = InputFiles.Read("--log", s.Log.FullName, InteractionLogFormat.Read);
+                sequences = InteractionLogFormat.ToSequences(interactions, interactions.Count == 0 ? 0 : interactions.Max(x => x.User) + 1).ToList();
+                source = s.Log.FullName;
+            }
+            else
+            {
+                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Collecting the paper log: seed {s.Seed} …"));
+                world = PaperReproduction.CollectWorld(reproduction, cancellationToken: cancellationToken);
+                sequences = InteractionLogFormat.ToSequences(world.Collection.Interactions, world.EndState.UserCount).ToList();
+                source = string.Create(CultureInfo.InvariantCulture, $"regenerated paper log, seed {s.Seed}, sha256 {world.LogSha256}");
+            }
+
+            if (FirstIdBeyond(sequences, encoder.ItemCount) is var (user, id))
+            {
+                throw CliException.ModelMismatch($"the histories do not fit the model ({description}): history {user + 1} of {source} holds item id {id}, but the model knows ids 1..{encoder.ItemCount}.");
             }
 
             bool mismatch = world is not null && !string.Equals(encoder.Metadata.TrainingLogSha256, world.LogSha256, StringComparison.OrdinalIgnoreCase);
@@ -203,7 +192,7 @@ internal static class LinearityCommand
                 if (!s.Force)
                 {
                     Console.Error.WriteLine("  Pass --no-guidance to analyse the model on this log without the simulator experiment, or --force to run it anyway.");
-                    return 4;
+                    return ExitCodes.ModelMismatch;
                 }
             }
 
@@ -220,10 +209,10 @@ internal static class LinearityCommand
                 });
                 report = LinearityAnalysis.Analyze(encoder, sequences, s.Analysis, progress, cancellationToken);
             }
-            catch (ArgumentException e)
+            catch (ArgumentException e) when (e.ParamName == "sequences")
             {
-                Console.Error.WriteLine($"{Name}: the histories do not fit the model: {e.Message}");
-                return 4;
+                // Ids were checked above; what is left is about the histories themselves (e.g. none has two items).
+                throw CliException.InputFile($"the histories of {source} cannot be analysed: {e.Message}", e);
             }
 
             if (Console.IsOutputRedirected)
@@ -397,6 +386,23 @@ internal static class LinearityCommand
         }
 
         return rows;
+    }
+
+    /// <summary>The first (history index, id) with an id above <paramref name="itemCount"/>, or null.</summary>
+    private static (int User, int Id)? FirstIdBeyond(IReadOnlyList<int[]> sequences, int itemCount)
+    {
+        for (int u = 0; u < sequences.Count; u++)
+        {
+            foreach (int id in sequences[u])
+            {
+                if (id > itemCount)
+                {
+                    return (u, id);
+                }
+            }
+        }
+
+        return null;
     }
 
     internal static int[][] ReadSequences(string path)

@@ -114,8 +114,7 @@ internal static class WorldCommand
     {
         if (Validate(request) is { } problem)
         {
-            Console.Error.WriteLine($"ipg world build: {problem}");
-            return 2;
+            throw CliException.InvalidArguments(problem);
         }
 
         var total = Stopwatch.StartNew();
@@ -124,36 +123,25 @@ internal static class WorldCommand
         InteractionLog log;
         IReadOnlyDictionary<long, string>? labels = null;
         string? metadataSha = null;
-        try
+        progress.Report($"reading {request.Log!.FullName} ({request.Format})");
+        log = InputFiles.Read("--log", request.Log.FullName, path => InteractionLogReader.Read(path, s_formats[request.Format!]));
+        progress.Report(string.Create(CultureInfo.InvariantCulture, $"log: {log.UserCount} users, {log.ItemCount} items, {log.InteractionCount} interactions, sha256 {log.SourceSha256}"));
+        if (request.Metadata is not null)
         {
-            progress.Report($"reading {request.Log!.FullName} ({request.Format})");
-            log = InteractionLogReader.Read(request.Log.FullName, s_formats[request.Format!]);
-            progress.Report(string.Create(CultureInfo.InvariantCulture, $"log: {log.UserCount} users, {log.ItemCount} items, {log.InteractionCount} interactions, sha256 {log.SourceSha256}"));
-            if (request.Metadata is not null)
+            if (request.ItemMap is not null)
             {
-                labels = request.MetadataFormat == "ml1m"
-                    ? ItemMetadataReader.ReadMovieLens1MGenres(request.Metadata.FullName, request.ItemMap?.FullName)
-                    : ItemMetadataReader.ReadLastFmAttributes(request.Metadata.FullName);
-                metadataSha = WorldBuilder.FileSha256(request.Metadata.FullName);
-                progress.Report(string.Create(CultureInfo.InvariantCulture, $"metadata: labels for {labels.Count} items"));
+                InputFiles.RequireFile("--item-map", request.ItemMap.FullName);
             }
-        }
-        catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
-        {
-            Console.Error.WriteLine($"ipg world build: {e.Message}");
-            return 2;
+
+            labels = InputFiles.Read("--metadata", request.Metadata.FullName, path => request.MetadataFormat == "ml1m"
+                ? ItemMetadataReader.ReadMovieLens1MGenres(path, request.ItemMap?.FullName)
+                : ItemMetadataReader.ReadLastFmAttributes(path));
+            metadataSha = WorldBuilder.FileSha256(request.Metadata.FullName);
+            progress.Report(string.Create(CultureInfo.InvariantCulture, $"metadata: labels for {labels.Count} items"));
         }
 
-        RealDataWorld world;
-        try
-        {
-            world = WorldBuilder.Build(log, request.Options, labels, metadataSha, progress, cancellationToken);
-        }
-        catch (ArgumentException e)
-        {
-            Console.Error.WriteLine($"ipg world build: {e.Message}");
-            return 2;
-        }
+        // An ArgumentException here is an option the data cannot satisfy (e.g. more topics than items): exit 2.
+        var world = WorldBuilder.Build(log, request.Options, labels, metadataSha, progress, cancellationToken);
 
         var buildSeconds = total.Elapsed.TotalSeconds;
         progress.Report("report: ranking every user's held-out item");
@@ -173,8 +161,7 @@ internal static class WorldCommand
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            Console.Error.WriteLine($"ipg world build: --out \"{request.Out.FullName}\" cannot be written: {e.Message}");
-            return 2;
+            throw CliException.OutputNotWritten($"--out \"{request.Out.FullName}\" cannot be written: {e.Message}", e);
         }
 
         Console.WriteLine(report.ToText());
@@ -191,11 +178,6 @@ internal static class WorldCommand
             return "--log is required.";
         }
 
-        if (!r.Log.Exists)
-        {
-            return $"--log: file \"{r.Log.FullName}\" does not exist.";
-        }
-
         if (r.Format is null || !s_formats.ContainsKey(r.Format))
         {
             return $"--format must be one of {string.Join(", ", s_formats.Keys)}, got \"{r.Format}\".";
@@ -208,11 +190,6 @@ internal static class WorldCommand
 
         if (r.Metadata is not null)
         {
-            if (!r.Metadata.Exists)
-            {
-                return $"--metadata: file \"{r.Metadata.FullName}\" does not exist.";
-            }
-
             if (r.MetadataFormat is not ("ml1m" or "lastfm"))
             {
                 return $"--metadata-format must be ml1m or lastfm with --metadata, got \"{r.MetadataFormat}\".";
@@ -223,9 +200,9 @@ internal static class WorldCommand
             return "--metadata-format and --item-map need --metadata.";
         }
 
-        if (r.ItemMap is not null && (r.MetadataFormat != "ml1m" || !r.ItemMap.Exists))
+        if (r.ItemMap is not null && r.MetadataFormat != "ml1m")
         {
-            return $"--item-map needs --metadata-format ml1m and an existing file, got \"{r.ItemMap.FullName}\".";
+            return $"--item-map needs --metadata-format ml1m, got \"{r.MetadataFormat}\".";
         }
 
         try

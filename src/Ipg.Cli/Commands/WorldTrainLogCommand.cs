@@ -23,24 +23,17 @@ internal static class WorldTrainLogCommand
     {
         if (worldDir is null || output is null)
         {
-            Console.Error.WriteLine("ipg world train-log: --world and --out are required.");
-            return 2;
+            throw CliException.InvalidArguments("--world and --out are required.");
         }
 
         string file = File.Exists(worldDir.FullName) ? worldDir.FullName : Path.Combine(worldDir.FullName, "world.bin");
-        try
-        {
-            var loaded = RealDataWorld.Load(file);
-            output.Directory?.Create();
-            var log = WorldSimulation.TrainInteractions(loaded);
-            Ipg.Simulation.InteractionLogFormat.Write(output.FullName, log);
-            Console.WriteLine($"Wrote {output.FullName}: {log.Count} interactions of {loaded.UserCount} users, sha256 {Ipg.Simulation.Reproduction.PaperReproduction.ComputeLogSha256(log)}");
-            return 0;
-        }
-        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
-        {
-            Console.Error.WriteLine($"ipg world train-log: {e.Message}");
-            return 2;
-        }
+        var loaded = InputFiles.Read("--world", file, RealDataWorld.Load);
+        var log = WorldSimulation.TrainInteractions(loaded);
+
+        // A failure to write from here on is exit 6 (IpgCommandLine.Report).
+        output.Directory?.Create();
+        Ipg.Simulation.InteractionLogFormat.Write(output.FullName, log);
+        Console.WriteLine($"Wrote {output.FullName}: {log.Count} interactions of {loaded.UserCount} users, sha256 {Ipg.Simulation.Reproduction.PaperReproduction.ComputeLogSha256(log)}");
+        return ExitCodes.Success;
     }
 }

@@ -458,6 +458,14 @@ public sealed class OnnxSasRecEncoder : ISequentialEncoder, IDisposable
             throw new InvalidDataException($"The ONNX model {source} is empty (0 bytes).");
         }
 
+        // From bytes, ONNX Runtime resolves external data against the process's working directory (tested:
+        // OnnxExternalDataTests), so a model could read any file there into its weights. A model that needs side
+        // files must be loaded from its path, where they resolve inside its folder.
+        if (OnnxProtoReader.FindExternalData(model) is { } external)
+        {
+            throw new InvalidDataException($"The ONNX model {source} keeps data outside itself: {external}. A model loaded from bytes or a stream has no folder to read it from; load it with OnnxSasRecEncoder.Load(path).");
+        }
+
         return Create(options, source, so => new InferenceSession(model, so), () => model);
     }
 

@@ -119,6 +119,151 @@ internal static class OnnxProtoReader
         return ReadGraph(graph);
     }
 
+    /// <summary>Subgraph nesting beyond which <see cref="FindExternalData"/> stops looking and refuses the model.</summary>
+    internal const int MaxScanDepth = 32;
+
+    /// <summary>
+    /// Whether any tensor of the model keeps its data in an external file (<c>data_location = EXTERNAL</c> or
+    /// <c>external_data</c> entries): a description of the first one ("tensor 'x' keeps its data in the external file
+    /// 'y'"), or null when none does. Looks at the graph's initializers and sparse initializers, at every tensor
+    /// attribute of every node, into subgraphs (<c>If</c>, <c>Loop</c>, <c>Scan</c> bodies), functions and training
+    /// graphs. Subgraphs nested deeper than <see cref="MaxScanDepth"/> are reported too (they are not searched). Bytes
+    /// that are not valid protobuf give null: ONNX Runtime then reports them as it does any corrupt model.
+    /// </summary>
+    /// <param name="model">The serialised <c>ModelProto</c>.</param>
+    public static string? FindExternalData(ReadOnlySpan<byte> model)
+    {
+        try
+        {
+            var reader = new WireReader(model);
+            while (reader.Next(out int field, out int wire))
+            {
+                string? found = (field, wire) switch
+                {
+                    (7, WireBytes) => ScanGraph(reader.Bytes(), 0),
+                    (20, WireBytes) => ScanMessages(reader.Bytes(), 0, static (f, m, d) => f is 1 or 2 ? ScanGraph(m, d + 1) : null),
+                    (25, WireBytes) => ScanMessages(reader.Bytes(), 0, static (f, m, d) => f == 7 ? ScanNode(m, d + 1) : null),
+                    _ => Skipped(ref reader, wire),
+                };
+                if (found is not null)
+                {
+                    return found;
+                }
+            }
+
+            return null;
+        }
+        catch (InvalidDataException)
+        {
+            return null;
+        }
+    }
+
+    private delegate string? FieldScanner(int field, ReadOnlySpan<byte> message, int depth);
+
+    private static string? Skipped(ref WireReader reader, int wire)
+    {
+        reader.Skip(wire);
+        return null;
+    }
+
+    /// <summary>Calls <paramref name="scan"/> on every length-delimited field of <paramref name="message"/>; the first non-null result.</summary>
+    private static string? ScanMessages(ReadOnlySpan<byte> message, int depth, FieldScanner scan)
+    {
+        if (depth > MaxScanDepth)
+        {
+            return $"subgraphs nested deeper than {MaxScanDepth} levels (not searched for external data)";
+        }
+
+        var reader = new WireReader(message);
+        while (reader.Next(out int field, out int wire))
+        {
+            if (wire != WireBytes)
+            {
+                reader.Skip(wire);
+                continue;
+            }
+
+            if (scan(field, reader.Bytes(), depth) is { } found)
+            {
+                return found;
+            }
+        }
+
+        return null;
+    }
+
+    // GraphProto: node 1, initializer 5, sparse_initializer 15.
+    private static string? ScanGraph(ReadOnlySpan<byte> graph, int depth) => ScanMessages(graph, depth, static (f, m, d) => f switch
+    {
+        1 => ScanNode(m, d),
+        5 => ScanTensor(m),
+        15 => ScanSparseTensor(m),
+        _ => null,
+    });
+
+    // NodeProto: attribute 5. AttributeProto: t 5, g 6, tensors 10, graphs 11, sparse_tensor 22, sparse_tensors 23.
+    private static string? ScanNode(ReadOnlySpan<byte> node, int depth) => ScanMessages(node, depth, static (f, m, d) => f == 5
+        ? ScanMessages(m, d, static (af, am, ad) => af switch
+        {
+            5 or 10 => ScanTensor(am),
+            6 or 11 => ScanGraph(am, ad + 1),
+            22 or 23 => ScanSparseTensor(am),
+            _ => null,
+        })
+        : null);
+
+    // SparseTensorProto: values 1, indices 2.
+    private static string? ScanSparseTensor(ReadOnlySpan<byte> sparse) => ScanMessages(sparse, 0, static (f, m, _) => f is 1 or 2 ? ScanTensor(m) : null);
+
+    // TensorProto: name 8, external_data 13 (StringStringEntryProto: key 1, value 2), data_location 14 (1 = EXTERNAL).
+    private static string? ScanTensor(ReadOnlySpan<byte> tensor)
+    {
+        string name = "";
+        string? location = null;
+        bool external = false;
+        var reader = new WireReader(tensor);
+        while (reader.Next(out int field, out int wire))
+        {
+            switch (field)
+            {
+                case 8 when wire == WireBytes:
+                    name = reader.String();
+                    break;
+                case 13 when wire == WireBytes:
+                    external = true;
+                    var entry = new WireReader(reader.Bytes());
+                    string key = "", value = "";
+                    while (entry.Next(out int f, out int w))
+                    {
+                        if (f is 1 or 2 && w == WireBytes)
+                        {
+                            (f == 1 ? ref key : ref value) = entry.String();
+                        }
+                        else
+                        {
+                            entry.Skip(w);
+                        }
+                    }
+
+                    if (key == "location")
+                    {
+                        location = value;
+                    }
+
+                    break;
+                case 14 when wire == WireVarint:
+                    external |= reader.Varint() == 1;
+                    break;
+                default:
+                    reader.Skip(wire);
+                    break;
+            }
+        }
+
+        return external ? $"tensor '{name}' keeps its data in the external file '{location ?? "(no location)"}'" : null;
+    }
+
     private static OnnxModelProto ReadGraph(ReadOnlySpan<byte> graph)
     {
         var nodes = new List<OnnxNode>();
