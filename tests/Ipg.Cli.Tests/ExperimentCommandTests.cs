@@ -97,7 +97,7 @@ public class ExperimentCommandTests
             fit.Producer.Should().Contain("log sha256");
 
             Invoke("fit", "--fit-users", "40", "--fit-candidates", "3", "--fit-impressions", "1000", "--transfer", file, "--out", Path.Combine(dir.FullName, "again.json")).Should().Be(0);
-            Invoke("fit", "--transfer", file + ".missing", "--out", Path.Combine(dir.FullName, "never.json")).Should().Be(2);
+            Invoke("fit", "--transfer", file + ".missing", "--out", Path.Combine(dir.FullName, "never.json")).Should().Be(5, "an input file that does not exist");
             File.Exists(Path.Combine(dir.FullName, "never.json")).Should().BeFalse();
 
             Invoke("reproduce", "--users", "30", "--targets", "1", "--rounds", "3", "--fit", file, "--planned", "1,2,5", "--out", dir.FullName).Should().Be(0);
@@ -124,7 +124,7 @@ public class ExperimentCommandTests
                   "item_table_sha256": "0000000000000000000000000000000000000000000000000000000000000000", "affine": { "a": 0.9, "b": 3.0 } }
                 """);
 
-            Invoke("reproduce", "--users", "10", "--targets", "1", "--rounds", "1", "--fit", file, "--out", dir.FullName).Should().Be(2);
+            Invoke("reproduce", "--users", "10", "--targets", "1", "--rounds", "1", "--fit", file, "--out", dir.FullName).Should().Be(5, "a fit for another model is an unusable input file");
             File.Exists(Path.Combine(dir.FullName, "results.json")).Should().BeFalse();
         }
         finally

@@ -64,16 +64,8 @@ internal static class FitCommand
         var others = new List<(string Path, Ipg.Guidance.LookAheadFit Fit)>();
         foreach (var file in transfer)
         {
-            try
-            {
-                // Read only: a fit for another model is the point here, so it is not bound to this one.
-                others.Add((file.FullName, Ipg.Guidance.LookAheadFit.Load(file.FullName)));
-            }
-            catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
-            {
-                Console.Error.WriteLine($"ipg fit: cannot read the fit {file.FullName} given with --transfer: {e.Message}");
-                return 2;
-            }
+            // Read only: a fit for another model is the point here, so it is not bound to this one.
+            others.Add((file.FullName, InputFiles.Read("--transfer", file.FullName, Ipg.Guidance.LookAheadFit.Load)));
         }
 
         var (prepared, exitCode) = setup.Prepare(parseResult, "fit", cancellationToken, keepImpressions: true);
@@ -104,12 +96,16 @@ internal static class FitCommand
                 return 2;
             }
 
-            if (output.Directory is { } directory)
+            try
             {
-                directory.Create();
+                output.Directory?.Create();
+                fit.Save(output.FullName);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw CliException.OutputNotWritten($"--out: cannot write \"{output.FullName}\": {e.Message}", e);
             }
 
-            fit.Save(output.FullName);
             var v = fit.Validation;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Move: ENC(s ⊕ i) ≈ {fit.A:F4}·ENC(s) + {fit.B:F4}·ê_i, fitted on {v.FitUsers} users ({v.FitPairs} moves)."));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  relative residual: in sample {v.ResidualInSample:F3}, held out ({v.HeldOutUsers} users, {v.HeldOutPairs} moves) {v.ResidualHeldOut:F3}; the paper's linear move (γ 0.8) held out {v.ResidualHeldOutLinear:F3}."));
