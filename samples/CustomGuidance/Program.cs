@@ -9,7 +9,7 @@ using var encoder = SasRecDefaultModel.Load();
 int[] history = [1772, 1632, 609, 2843, 3222, 3049, 546, 236];
 
 // 1. A campaign: three items promoted together, the second twice as much; the cosine form (the authors' code).
-var reranker = new IpgReranker(encoder, IpgOptions.Default with { Guidance = CosineGuidance.Instance });
+var reranker = new IpgReranker(encoder, IpgOptions.Default with { Guidance = CosineGuidance.Instance, Strength = 1f });
 var campaign = reranker.PrepareCampaign([new WeightedItem(2277, 1f), new WeightedItem(3435, 2f), new WeightedItem(1252, 1f)]);
 Print("cosine guidance towards a campaign, λ = 1", reranker.Recommend(history, campaign, 5, excludedItems: history));
 Print("the same at λ = 0.9 (closer to the base recommender)", reranker.Recommend(history, campaign, 5, history, strength: 0.9f));

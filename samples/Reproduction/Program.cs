@@ -20,13 +20,14 @@ if (encoder.Metadata.TrainingLogSha256 != world.LogSha256)
 
 var experiment = PaperReproduction.CreateExperiment(world, encoder, options);
 
-// Your candidates: here the published IPG, our service default, and the cosine form, against greedy SASRec.
+// Your candidates: here the published IPG, the library's default (cosine form, λ = 0.35), and the cosine form at full
+// strength (the authors' code), against greedy SASRec.
 IRecommendationPolicy[] policies =
 [
     new GreedyPolicy(),
     new IpgPolicy(new IpgReranker(encoder, IpgOptions.Paper), "IPG (paper)"),
     new IpgPolicy(new IpgReranker(encoder, IpgOptions.Default), "IPG (default)"),
-    new IpgPolicy(new IpgReranker(encoder, IpgOptions.Default with { Guidance = CosineGuidance.Instance }), "IPG (cosine)"),
+    new IpgPolicy(new IpgReranker(encoder, IpgOptions.Paper with { Guidance = CosineGuidance.Instance }), "IPG (cosine)"),
 ];
 
 var result = PaperReproduction.Run(world, experiment, policies, options);

@@ -40,9 +40,9 @@ public sealed class IpgServiceOptions
     [EnumDataType(typeof(SasRecKernel))]
     public SasRecKernel Kernel { get; set; } = SasRecKernel.OnnxRuntime;
 
-    /// <summary>Guiding-score form of the built-in guidance model (<see cref="Guidance.GuidanceModels.Create"/>). Default Increase.</summary>
+    /// <summary>Guiding-score form of the built-in guidance model (<see cref="Guidance.GuidanceModels.Create"/>). Default Cosine, as <see cref="IpgOptions.Default"/>.</summary>
     [EnumDataType(typeof(GuidanceForm))]
-    public GuidanceForm Form { get; set; } = GuidanceForm.Increase;
+    public GuidanceForm Form { get; set; } = GuidanceForm.Cosine;
 
     /// <summary>γ in [0, 1) of the linear forms (<see cref="Guidance.LinearGuidance"/>). Default 0.8.</summary>
     [Range(0.0, 0.9999999, ErrorMessage = "Ipg:Gamma must be in [0, 1).")]
@@ -56,9 +56,9 @@ public sealed class IpgServiceOptions
     [Range(1, 10_000)]
     public int ExactCandidates { get; set; } = 20;
 
-    /// <summary>The default guidance strength λ in [0, 1] (<see cref="IpgOptions.Strength"/>); a request may pass its own. Default 1.</summary>
+    /// <summary>The default guidance strength λ in [0, 1] (<see cref="IpgOptions.Strength"/>); a request may pass its own. Default 0.35, as <see cref="IpgOptions.Default"/>.</summary>
     [Range(0.0, 1.0, ErrorMessage = "Ipg:Strength must be in [0, 1].")]
-    public float Strength { get; set; } = 1f;
+    public float Strength { get; set; } = IpgOptions.Default.Strength;
 
     /// <summary>How many prepared targets the registered <see cref="GuidanceTargetCache"/> keeps. Default 1,024.</summary>
     [Range(1, 1_000_000)]

@@ -24,7 +24,7 @@ public class ExperimentCommandTests
             config.GetProperty("log_sha256").GetString().Should().Be(config.GetProperty("model_training_log_sha256").GetString());
             config.GetProperty("target_ids").GetArrayLength().Should().Be(2);
             var policies = doc.RootElement.GetProperty("policies").EnumerateArray().ToList();
-            policies.Select(p => p.GetProperty("name").GetString()).Should().Equal("IPG", "IPG-Cosine", "SASRec", "TargetSimilarity", "Rec2Inf", "Random", "Oracle");
+            policies.Select(p => p.GetProperty("name").GetString()).Should().Equal("IPG", "IPG-Cosine", "IPG-Default", "SASRec", "TargetSimilarity", "Rec2Inf", "Random", "Oracle");
             foreach (var policy in policies)
             {
                 policy.GetProperty("HR@5").GetDouble().Should().BeInRange(0, 1);
@@ -104,7 +104,7 @@ public class ExperimentCommandTests
             using var doc = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(dir.FullName, "results.json")));
             doc.RootElement.GetProperty("config").GetProperty("look_ahead_fit").GetString().Should().Be(file);
             doc.RootElement.GetProperty("policies").EnumerateArray().Select(p => p.GetProperty("name").GetString()).Should()
-                .StartWith(["IPG", "IPG-Cosine", "IPG-Fitted", "IPG-Fitted+p̂", "IPG-Planned+p̂", "SASRec"]);
+                .StartWith(["IPG", "IPG-Cosine", "IPG-Default", "IPG-Fitted", "IPG-Fitted+p̂", "IPG-Planned+p̂", "SASRec"]);
         }
         finally
         {

@@ -25,7 +25,7 @@ public class IpgServiceCollectionExtensionsTests
         provider.GetRequiredService<IStartupValidator>().Validate();
 
         var reranker = provider.GetRequiredService<IpgReranker>();
-        reranker.Options.Should().Be(new IpgOptions { Guidance = LinearGuidance.Absolute(0.25f), NegativeGuidance = NegativeGuidancePolicy.Raw });
+        reranker.Options.Should().Be(new IpgOptions { Guidance = LinearGuidance.Absolute(0.25f), NegativeGuidance = NegativeGuidancePolicy.Raw }, "unset settings keep the library's defaults (λ = 0.35)");
         provider.GetRequiredService<GuidanceTargetCache>().GetOrPrepare(2).Items.Should().BeSameAs(reranker.Encoder.ItemEmbeddings);
         provider.GetRequiredService<IOptions<IpgServiceOptions>>().Value.MaxResults.Should().Be(50);
         provider.GetRequiredService<IpgReranker>().Should().BeSameAs(reranker);
@@ -80,7 +80,7 @@ public class IpgServiceCollectionExtensionsTests
     {
         var encoder = new DisposableEncoder(new InMemoryEncoder(Table()));
         var services = new ServiceCollection();
-        services.AddIpg(_ => encoder, o => o.Gamma = 0.5f);
+        services.AddIpg(_ => encoder, o => (o.Form, o.Gamma) = (GuidanceForm.Increase, 0.5f));
         using (var provider = services.BuildServiceProvider())
         {
             provider.GetRequiredService<IpgReranker>().Options.Guidance.Should().Be(LinearGuidance.Increase(0.5f));
@@ -179,7 +179,7 @@ public class IpgServiceCollectionExtensionsTests
         string fit = SaveFit(Table(), calibration);
         try
         {
-            var config = Config(("Ipg:LookAheadFitPath", fit), ("Ipg:PlanningHorizon", "2"), ("Ipg:PlanningBeam", "3"), ("Ipg:PlanningShortlist", "2"));
+            var config = Config(("Ipg:Form", "Increase"), ("Ipg:LookAheadFitPath", fit), ("Ipg:PlanningHorizon", "2"), ("Ipg:PlanningBeam", "3"), ("Ipg:PlanningShortlist", "2"));
             var services = new ServiceCollection();
             services.AddIpg(config.GetSection(IpgServiceOptions.SectionName), _ => new InMemoryEncoder(Table()));
             using var provider = services.BuildServiceProvider();
@@ -252,5 +252,16 @@ public class IpgServiceCollectionExtensionsTests
         services.AddIpg(Config(("Ipg:PlanningHorizon", horizon)).GetSection("Ipg"), _ => new InMemoryEncoder(Table()));
         using var provider = services.BuildServiceProvider();
         FluentActions.Invoking(() => provider.GetRequiredService<IStartupValidator>().Validate()).Should().Throw<OptionsValidationException>().WithMessage("*PlanningHorizon*");
+    }
+
+    [Fact]
+    public void Without_settings_the_service_gets_the_librarys_default_options()
+    {
+        var services = new ServiceCollection();
+        services.AddIpg(_ => new InMemoryEncoder(Table()));
+        using var provider = services.BuildServiceProvider();
+        provider.GetRequiredService<IStartupValidator>().Validate();
+
+        provider.GetRequiredService<IpgReranker>().Options.Should().Be(IpgOptions.Default);
     }
 }

@@ -7,12 +7,15 @@ public class IpgOptionsTests
     [Fact]
     public void Defaults_and_paper_preset_are_as_documented()
     {
-        IpgOptions.Default.Guidance.Should().Be(LinearGuidance.Increase(0.8f));
+        IpgOptions.Default.Guidance.Should().BeSameAs(CosineGuidance.Instance);
         IpgOptions.Default.NegativeGuidance.Should().Be(NegativeGuidancePolicy.AccuracyFallback);
-        IpgOptions.Default.Strength.Should().Be(1f);
+        IpgOptions.Default.Strength.Should().Be(0.35f);
+        IpgOptions.Default.Acceptance.Should().BeNull();
+        new IpgOptions().Should().Be(IpgOptions.Default);
         IpgOptions.Paper.Guidance.Should().Be(LinearGuidance.Increase(0.8f));
         IpgOptions.Paper.NegativeGuidance.Should().Be(NegativeGuidancePolicy.Raw);
         IpgOptions.Paper.Strength.Should().Be(1f);
+        IpgOptions.Paper.Acceptance.Should().BeNull();
     }
 
     [Theory]

@@ -51,7 +51,7 @@ public class IpgRerankerAllocationTests
         int[] excluded = [3, 5, 8];
         foreach (var model in new IGuidanceModel[] { LinearGuidance.Default, LinearGuidance.Absolute(0.4f), LinearGuidance.Affine(0.9, 4.7), CosineGuidance.Instance, new ExactLookAheadGuidance(LinearGuidance.Default, 20) })
         {
-            var reranker = new IpgReranker(encoder, new IpgOptions { Guidance = model });
+            var reranker = new IpgReranker(encoder, new IpgOptions { Strength = 1f, Guidance = model });
             var item = reranker.PrepareTarget(7);
             var campaign = reranker.PrepareCampaign([new WeightedItem(7, 1f), new WeightedItem(70, 0.5f), new WeightedItem(700, 2f)]);
             void Round()

@@ -21,7 +21,7 @@ public class IpgRerankerPropertyTests
             var form = forms[random.Next(forms.Length)];
             var policy = policies[random.Next(policies.Length)];
             float gamma = (float)Math.Round(random.NextDouble() * 0.99, 3);
-            var options = new IpgOptions { Guidance = GuidanceModels.FromForm(form, gamma), NegativeGuidance = policy };
+            var options = new IpgOptions { Strength = 1f, Guidance = GuidanceModels.FromForm(form, gamma), NegativeGuidance = policy };
             var reranker = new IpgReranker(new InMemoryEncoder(items), options);
             var user = TestData.RandomVector(d, random, scale: 3f);
             int j = random.Next(1, n + 1);

@@ -50,7 +50,7 @@ public class IpgRerankerTests
     {
         // Same numbers; items 1 (g = −0.1, p̂ 0.622) and 4 (g = 0, p̂ 0.438) have no positive guidance, so
         // they follow 3 and 2 ordered by p̂: 1 before 4 (Raw puts 4 first, as r = 0 > −0.062).
-        var (reranker, target) = Hand(IpgOptions.Default with { Guidance = LinearGuidance.Increase(0.8f) });
+        var (reranker, target) = Hand(IpgOptions.Default with { Strength = 1f, Guidance = LinearGuidance.Increase(0.8f) });
         var ranked = RerankAll(reranker, target, HandUser);
 
         ranked.Select(x => x.ItemId).Should().Equal(3, 2, 1, 4);
@@ -66,7 +66,7 @@ public class IpgRerankerTests
         var encoder = TestData.HandEncoder();
         float[] user = [2f, 0f];
         var raw = new IpgReranker(encoder, IpgOptions.Paper with { Guidance = LinearGuidance.Increase(0.5f) });
-        var fallback = new IpgReranker(encoder, IpgOptions.Default with { Guidance = LinearGuidance.Increase(0.5f) });
+        var fallback = new IpgReranker(encoder, IpgOptions.Default with { Strength = 1f, Guidance = LinearGuidance.Increase(0.5f) });
         var target = raw.PrepareTarget(1);
 
         var rawRanked = RerankAll(raw, target, user);
@@ -298,7 +298,7 @@ public class IpgRerankerTests
         var random = new Random(itemCount + (1000 * dimension));
         foreach (float gamma in new[] { 0f, 0.5f, 0.8f })
         {
-            var options = new IpgOptions { Guidance = GuidanceModels.FromForm(form, gamma), NegativeGuidance = policy };
+            var options = new IpgOptions { Strength = 1f, Guidance = GuidanceModels.FromForm(form, gamma), NegativeGuidance = policy };
             var reranker = new IpgReranker(new InMemoryEncoder(items), options);
             for (int trial = 0; trial < 10; trial++)
             {
@@ -407,10 +407,10 @@ public class IpgRerankerTests
     {
         var encoder = TestData.HandEncoder();
         FluentActions.Invoking(() => new IpgReranker(null!)).Should().Throw<ArgumentNullException>().WithParameterName("encoder");
-        FluentActions.Invoking(() => new IpgReranker(encoder, new IpgOptions { Guidance = LinearGuidance.Increase(1f) })).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("gamma");
-        FluentActions.Invoking(() => new IpgReranker(encoder, new IpgOptions { Guidance = LinearGuidance.Absolute(-0.1f) })).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("gamma");
-        FluentActions.Invoking(() => new IpgReranker(encoder, new IpgOptions { Guidance = LinearGuidance.Increase(float.NaN) })).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("gamma");
-        FluentActions.Invoking(() => new IpgReranker(encoder, new IpgOptions { Guidance = GuidanceModels.FromForm((GuidanceForm)9) })).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("form");
+        FluentActions.Invoking(() => new IpgReranker(encoder, new IpgOptions { Strength = 1f, Guidance = LinearGuidance.Increase(1f) })).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("gamma");
+        FluentActions.Invoking(() => new IpgReranker(encoder, new IpgOptions { Strength = 1f, Guidance = LinearGuidance.Absolute(-0.1f) })).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("gamma");
+        FluentActions.Invoking(() => new IpgReranker(encoder, new IpgOptions { Strength = 1f, Guidance = LinearGuidance.Increase(float.NaN) })).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("gamma");
+        FluentActions.Invoking(() => new IpgReranker(encoder, new IpgOptions { Strength = 1f, Guidance = GuidanceModels.FromForm((GuidanceForm)9) })).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("form");
         FluentActions.Invoking(() => new IpgReranker(encoder, new IpgOptions { Guidance = null! })).Should().Throw<ArgumentNullException>().WithParameterName("Guidance");
         FluentActions.Invoking(() => new IpgReranker(encoder, new IpgOptions { Strength = 1.5f })).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("Strength");
         FluentActions.Invoking(() => new IpgReranker(encoder, new IpgOptions { NegativeGuidance = (NegativeGuidancePolicy)9 })).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("NegativeGuidance");

@@ -5,6 +5,12 @@ namespace Ipg.Tests;
 /// <summary>Seeded random tables and users for tests.</summary>
 internal static class TestData
 {
+    /// <summary>
+    /// The library's defaults before they were chosen by measurement (docs/guidance.md): the paper's Increase form at
+    /// λ = 1 with the accuracy fallback. Tests written against that tiering (guiding tier, then fallback tier) use it.
+    /// </summary>
+    public static IpgOptions LinearFallback { get; } = IpgOptions.Paper with { NegativeGuidance = NegativeGuidancePolicy.AccuracyFallback };
+
     public static ItemEmbeddingTable RandomTable(int itemCount, int dimension, int seed)
     {
         var random = new Random(seed);

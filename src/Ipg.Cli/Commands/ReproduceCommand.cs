@@ -39,13 +39,15 @@ internal static class ReproduceCommand
         using (prepared)
         {
             var policies = PaperReproduction.StandardPolicies(prepared.Encoder, seed: (int)prepared.Options.TargetSeed).ToList();
+            // The library's default (chosen by measurement, docs/guidance.md) after the paper's two IPG rows.
+            policies.Insert(2, new IpgPolicy(new IpgReranker(prepared.Encoder, IpgOptions.Default), "IPG-Default"));
             if (prepared.Fit is { } fit)
             {
-                // The fitted modes after the paper's two rows: the fitted move, and with the fit's calibrated p̂ too.
-                policies.Insert(2, new IpgPolicy(new IpgReranker(prepared.Encoder, IpgOptions.Paper with { Guidance = fit.Guidance }), "IPG-Fitted"));
+                // The fitted modes after the IPG rows: the fitted move, and with the fit's calibrated p̂ too.
+                policies.Insert(3, new IpgPolicy(new IpgReranker(prepared.Encoder, IpgOptions.Paper with { Guidance = fit.Guidance }), "IPG-Fitted"));
                 if (fit.Acceptance is not null)
                 {
-                    policies.Insert(3, new IpgPolicy(new IpgReranker(prepared.Encoder, fit.ApplyTo(IpgOptions.Paper)), "IPG-Fitted+p̂"));
+                    policies.Insert(4, new IpgPolicy(new IpgReranker(prepared.Encoder, fit.ApplyTo(IpgOptions.Paper)), "IPG-Fitted+p̂"));
                 }
             }
 

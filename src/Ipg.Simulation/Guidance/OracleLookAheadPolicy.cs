@@ -83,7 +83,7 @@ public sealed class OracleLookAheadPolicy : ISimulatorBoundPolicy
         }
 
         // The re-ranker's chain with the simulator's true gain as g: one scoring chain, one top-K.
-        var reranker = new IpgReranker(encoder, new IpgOptions { Guidance = new OracleLookAheadGuidance(sim), NegativeGuidance = NegativeGuidance });
+        var reranker = new IpgReranker(encoder, new IpgOptions { Guidance = new OracleLookAheadGuidance(sim), NegativeGuidance = NegativeGuidance, Strength = 1f });
         new IpgPolicy(reranker, Name).Recommend(context, slates, cancellationToken);
     }
 }

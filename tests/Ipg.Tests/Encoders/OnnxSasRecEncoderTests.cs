@@ -226,8 +226,8 @@ public class OnnxSasRecEncoderTests(ITestOutputHelper output)
         var pytorchUser = fixtureCase.UserEmbedding;
         var inMemory = new InMemoryEncoder(onnx.ItemEmbeddings, onnx.MaxHistoryLength, (_, _, destination) => pytorchUser.CopyTo(destination));
 
-        var overOnnx = new IpgReranker(onnx);
-        var overInMemory = new IpgReranker(inMemory);
+        var overOnnx = new IpgReranker(onnx, TestData.LinearFallback);
+        var overInMemory = new IpgReranker(inMemory, TestData.LinearFallback);
         var target = overOnnx.PrepareTarget(fixtureCase.Top10[^1] == 1 ? 2 : 1);
         int[] seen = fixtureCase.History.Distinct().ToArray();
 

@@ -32,7 +32,7 @@ public class GuidanceModelTests
             };
             var policy = policies[random.Next(policies.Length)];
             float strength = new[] { 0f, 0.3f, 0.9f, 1f, 1f }[random.Next(5)];
-            var reranker = new IpgReranker(new InMemoryEncoder(items), new IpgOptions { Guidance = model, NegativeGuidance = policy });
+            var reranker = new IpgReranker(new InMemoryEncoder(items), new IpgOptions { Strength = 1f, Guidance = model, NegativeGuidance = policy });
             var (target, naiveTarget) = RandomTarget(reranker, items, random);
             var user = TestData.RandomVector(d, random, scale: 3f);
             int k = random.Next(1, n + 2);

@@ -94,7 +94,7 @@ public class GuidanceStrengthTests
     public void Strength_zero_does_not_call_the_model()
     {
         var model = new CountingModel();
-        var reranker = new IpgReranker(TestData.HandEncoder(), new IpgOptions { Guidance = model });
+        var reranker = new IpgReranker(TestData.HandEncoder(), new IpgOptions { Strength = 1f, Guidance = model });
         var dest = new RankedItem[2];
         reranker.RerankCatalogue([1f, 0f], reranker.PrepareTarget(2), dest, strength: 0f);
         model.Calls.Should().Be(0);

@@ -27,7 +27,7 @@ public class IpgRerankerBadInputTests
         {
             Items = TestData.RandomTable(N, D, seed: 4242);
             Encoder = new InMemoryEncoder(Items, maxHistoryLength: MaxLength);
-            Reranker = new IpgReranker(Encoder, IpgOptions.Default);
+            Reranker = new IpgReranker(Encoder, TestData.LinearFallback);
             Target = Reranker.PrepareTarget(7);
             User = TestData.RandomVector(D, new Random(5));
         }
@@ -216,8 +216,8 @@ public class IpgRerankerBadInputTests
         }),
         new("R23", "exact look-ahead through an embedding-only call: scored by its shortlist model, no exception", w =>
         {
-            var exact = new IpgReranker(w.Encoder, new IpgOptions { Guidance = new ExactLookAheadGuidance(LinearGuidance.Default, 5) });
-            var linear = new IpgReranker(w.Encoder, new IpgOptions { Guidance = LinearGuidance.Default });
+            var exact = new IpgReranker(w.Encoder, new IpgOptions { Strength = 1f, Guidance = new ExactLookAheadGuidance(LinearGuidance.Default, 5) });
+            var linear = new IpgReranker(w.Encoder, new IpgOptions { Strength = 1f, Guidance = LinearGuidance.Default });
             var a = new RankedItem[3];
             var b = new RankedItem[3];
             exact.RerankCatalogue(w.User, w.Target, a).Should().Be(3);
