@@ -26,7 +26,7 @@ public sealed class LinearGuidance : IGuidanceModel, IEquatable<LinearGuidance>
         Name = name;
     }
 
-    /// <summary>The paper's Increase form with the simulator's drift weight, γ = 0.8: the library's default guidance.</summary>
+    /// <summary>The paper's Increase form with the simulator's drift weight, γ = 0.8: the guidance of <see cref="IpgOptions.Paper"/> (the library's default is <see cref="CosineGuidance"/>, chosen by measurement).</summary>
     public static LinearGuidance Default { get; } = Increase(0.8f);
 
     /// <summary>b, the weight of <c>t·ê_i</c>.</summary>
