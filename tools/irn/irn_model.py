@@ -105,9 +105,14 @@ class IRN(SASRec):
             self.out_bias.zero_()
 
     @torch.no_grad()
-    def set_unknown_user_to_mean(self) -> None:
-        """Row 0 (unknown user) := mean of rows 1..U, i.e. the mean impressionability factor."""
-        self.user_emb.weight[0] = self.user_emb.weight[1:].mean(0)
+    def set_unknown_users_to_mean(self, trained_ids) -> None:
+        """Row 0 (unknown user) and the rows of users that had no training window (still at their random
+        initialisation) := the mean of the trained rows, i.e. the mean impressionability factor."""
+        trained = torch.zeros(self.user_count + 1, dtype=torch.bool)
+        trained[torch.as_tensor(list(trained_ids), dtype=torch.long)] = True
+        trained[0] = False
+        mean = self.user_emb.weight[trained].mean(0)
+        self.user_emb.weight[~trained] = mean
 
     def impressionability_factor(self, users: torch.Tensor) -> torch.Tensor:
         """r_u, [B]."""

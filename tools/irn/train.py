@@ -56,6 +56,9 @@ def parse_args(argv=None):
     p.add_argument("--heads", type=int, default=2)
     p.add_argument("--user-dim", type=int, default=8)
     p.add_argument("--dropout", type=float, default=0.2)
+    p.add_argument("--shared-factor", action="store_true",
+                   help="ablation: one impressionability factor for every user (user embeddings frozen at zero, "
+                        "r_u = the layer's bias) -- what a mask that cannot hold a per-user factor gives")
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--epochs", type=int, default=30)
@@ -83,6 +86,11 @@ def draw_windows(rng, seqs, users, length, per_user):
             uids.append(u)
     return (left_pad_matrix(ins, length), left_pad_matrix(labels, length),
             np.asarray(targets, dtype=np.int64), np.asarray(uids, dtype=np.int64))
+
+
+def trained_user_ids(train_seqs, user_ids):
+    """The users that get training windows (at least two training clicks)."""
+    return [u for s, u in zip(train_seqs, user_ids) if len(s) >= 2]
 
 
 class Evaluator:
@@ -149,7 +157,11 @@ def main(argv=None):
     model = IRN(item_count, user_count, hidden=a.hidden, history_length=L, n_blocks=a.blocks,
                 n_heads=a.heads, dropout=a.dropout, user_dim=a.user_dim)
     model.init_weights()
-    opt = torch.optim.Adam(model.parameters(), lr=a.lr, betas=(0.9, 0.98))
+    if a.shared_factor:
+        with torch.no_grad():
+            model.user_emb.weight.zero_()
+        model.user_emb.weight.requires_grad_(False)
+    opt = torch.optim.Adam([p_ for p_ in model.parameters() if p_.requires_grad], lr=a.lr, betas=(0.9, 0.98))
     evaluator = Evaluator(ev_h, ev_l, ev_t, ev_u, item_count, L, a.seed + 1) if ev_h else None
 
     csv_path = os.path.splitext(a.output)[0] + ".metrics.csv"
@@ -193,7 +205,7 @@ def main(argv=None):
         f_csv.flush()
     f_csv.close()
 
-    model.set_unknown_user_to_mean()
+    model.set_unknown_users_to_mean(trained_user_ids(train_seqs, user_ids))
     model.eval()
     torch.save({
         "format": CHECKPOINT_FORMAT,
