@@ -43,6 +43,30 @@ public class ExperimentCommandTests
     }
 
     [Fact]
+    public void Reproduce_with_irn_adds_the_open_and_closed_loop_rows_before_random()
+    {
+        var dir = Directory.CreateTempSubdirectory("ipg-reproduce-irn-");
+        try
+        {
+            string irn = Path.Combine(AppContext.BaseDirectory, "Fixtures", "irn-paper.onnx");
+            Invoke("reproduce", "--users", "20", "--targets", "1", "--rounds", "5", "--irn", irn, "--out", dir.FullName).Should().Be(0);
+
+            using var doc = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(dir.FullName, "results.json")));
+            var policies = doc.RootElement.GetProperty("policies").EnumerateArray().ToList();
+            policies.Select(p => p.GetProperty("name").GetString()).Should().Equal("IPG", "IPG-Cosine", "SASRec", "TargetSimilarity", "Rec2Inf", "IRN (open loop)", "IRN (closed loop)", "Random", "Oracle");
+            foreach (var policy in policies.Skip(5).Take(2))
+            {
+                policy.GetProperty("HR@5").GetDouble().Should().BeInRange(0, 1);
+                policy.GetProperty("per_round").GetProperty("IoI").GetArrayLength().Should().Be(5);
+            }
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public void Sweep_writes_a_csv_row_per_setting_and_a_frontier_plot()
     {
         var dir = Directory.CreateTempSubdirectory("ipg-sweep-");
@@ -142,6 +166,7 @@ public class ExperimentCommandTests
     [InlineData(2, "reproduce", "--rounds", "0")]
     [InlineData(2, "sweep", "--threads", "0")]
     [InlineData(3, "reproduce", "--model", "/nonexistent/model.onnx")]
+    [InlineData(3, "reproduce", "--users", "10", "--targets", "1", "--rounds", "1", "--irn", "/nonexistent/irn.onnx")]
     public void Bad_arguments_fail_with_a_documented_exit_code(int expected, params string[] args) =>
         Invoke([.. args, "--out", Path.Combine(Path.GetTempPath(), "ipg-never-written")]).Should().Be(expected);
 }

@@ -48,13 +48,15 @@ class _UserEncoder(torch.nn.Module):
         return self.model.user_embedding(item_ids, last_only=self.last_only)
 
 
-def _export_kwargs(opset: int):
+def _export_kwargs(opset: int, input_names=(INPUT,), output_names=(USER_OUT,), dynamic_axes=None,
+                   constant_folding: bool = True):
+    """torch.onnx.export arguments (shared with tools/irn); every named tensor gets a dynamic batch axis 0."""
     kw = dict(
-        input_names=[INPUT],
-        output_names=[USER_OUT],
-        dynamic_axes={INPUT: {0: "batch"}, USER_OUT: {0: "batch"}},
+        input_names=list(input_names),
+        output_names=list(output_names),
+        dynamic_axes=dynamic_axes or {name: {0: "batch"} for name in (*input_names, *output_names)},
         opset_version=opset,
-        do_constant_folding=True,
+        do_constant_folding=constant_folding,
     )
     if "dynamo" in inspect.signature(torch.onnx.export).parameters:
         kw["dynamo"] = False  # torch >= 2.5: keep the TorchScript exporter
@@ -88,6 +90,23 @@ def _add_item_embeddings_output(mp: onnx.ModelProto, item_rows: int, hidden: int
     g.node.append(helper.make_node("Identity", [table], [ITEMS_OUT], name="item_embeddings_identity"))
     g.output.append(helper.make_tensor_value_info(ITEMS_OUT, TensorProto.FLOAT, [item_rows, hidden]))
     return table
+
+
+def write_checked(mp: onnx.ModelProto, meta: dict, producer: str, doc: str, output: str, opset: int, log=print) -> None:
+    """Sets the metadata, runs onnx.checker (full check), refuses Trilu and saves (shared with tools/irn)."""
+    del mp.metadata_props[:]
+    for k, v in meta.items():
+        e = mp.metadata_props.add()
+        e.key, e.value = k, v
+    mp.producer_name = producer
+    mp.doc_string = doc
+    onnx.checker.check_model(mp, full_check=True)
+    ops = sorted({n.op_type for n in mp.graph.node})
+    if "Trilu" in ops:
+        raise RuntimeError("graph contains Trilu (no bool Trilu kernel in ONNX Runtime)")
+    os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
+    onnx.save(mp, output)
+    log(f"wrote {output} ({os.path.getsize(output)} bytes), opset {opset}, ops {ops}")
 
 
 def export(model: SASRec, info: dict, output: str, opset: int = 17, last_position_only: bool = False,
@@ -124,21 +143,9 @@ def export(model: SASRec, info: dict, output: str, opset: int = 17, last_positio
         "ipg.heads": str(model.n_heads),
         "ipg.last_position_only": "true" if last_position_only else "false",
     }
-    del mp.metadata_props[:]
-    for k, v in meta.items():
-        e = mp.metadata_props.add()
-        e.key, e.value = k, v
-    mp.producer_name = "ipg-tools-sasrec"
-    mp.doc_string = (f"SASRec ({model.layout}) user encoder for Ipg; item table initializer '{table}' "
-                     f"is exposed as '{ITEMS_OUT}'.")
-    onnx.checker.check_model(mp, full_check=True)
-    ops = sorted({n.op_type for n in mp.graph.node})
-    if "Trilu" in ops:
-        raise RuntimeError("graph contains Trilu (no bool Trilu kernel in ONNX Runtime)")
-    os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
-    onnx.save(mp, output)
-    size = os.path.getsize(output)
-    log(f"wrote {output} ({size} bytes), opset {opset}, ops {ops}")
+    write_checked(mp, meta, "ipg-tools-sasrec",
+                  f"SASRec ({model.layout}) user encoder for Ipg; item table initializer '{table}' "
+                  f"is exposed as '{ITEMS_OUT}'.", output, opset, log)
     if verify:
         verify_against_torch(mp, model, verify, log=log)
     return mp

@@ -173,6 +173,7 @@ class SASRec(nn.Module):
         value: torch.Tensor,  # [B, T, d]
         mask: Optional[torch.Tensor],  # [Tq, T] bool, True = may attend, or None
         pad_copies: int = 1,
+        bias: Optional[torch.Tensor] = None,  # additive score bias broadcast to [B, h, Tq, T], or None
     ) -> torch.Tensor:
         """nn.MultiheadAttention's arithmetic, batch-first, written out.
 
@@ -180,7 +181,10 @@ class SASRec(nn.Module):
         (see log2feats); it gets log(pad_copies) added to its score, and in training its
         dropout keeps Binomial(pad_copies, 1-p) of the copies instead of one Bernoulli draw,
         so the result equals the untrimmed computation in value (eval) and in distribution
-        (training)."""
+        (training).
+
+        ``bias`` is added to the scaled scores before the mask (tools/irn's personalised
+        impressionability mask puts a per-user weight on the target column this way)."""
         mha: nn.MultiheadAttention = self.attention_layers[i]
         d, h = self.hidden, self.n_heads
         hd = d // h
@@ -194,8 +198,10 @@ class SASRec(nn.Module):
         v = v.reshape(bsz, t, h, hd).transpose(1, 2)  # [B, h, T, hd]
         scores = torch.matmul(q * (1.0 / math.sqrt(hd)), k)  # [B, h, Tq, T]
         if pad_copies > 1:
-            bias = torch.zeros(t, dtype=scores.dtype)
-            bias[0] = math.log(pad_copies)
+            pad_bias = torch.zeros(t, dtype=scores.dtype)
+            pad_bias[0] = math.log(pad_copies)
+            scores = scores + pad_bias
+        if bias is not None:
             scores = scores + bias
         if mask is not None:
             scores = scores.masked_fill(~mask, float("-inf"))

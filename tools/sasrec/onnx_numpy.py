@@ -120,6 +120,8 @@ def run_node(node, ins, at):
         return [f(ins[0], ins[1])]
     if op == "And":
         return [np.logical_and(ins[0], ins[1])]
+    if op == "Or":
+        return [np.logical_or(ins[0], ins[1])]
     if op == "Range":
         start, limit, delta = (np.asarray(v).item() for v in ins)
         return [np.arange(start, limit, delta, dtype=ins[0].dtype)]

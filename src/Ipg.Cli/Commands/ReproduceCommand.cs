@@ -1,7 +1,9 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using Ipg.Encoders;
 using Ipg.Policies;
+using Ipg.Simulation.Guidance;
 using Ipg.Simulation.Reproduction;
 using Spectre.Console;
 
@@ -17,17 +19,19 @@ internal static class ReproduceCommand
     public static Command Create()
     {
         var setup = new ExperimentSetup("results", ReproductionOptions.Default.Users!.Value, ReproductionOptions.Default.Targets);
+        var irn = new Option<FileInfo?>("--irn") { Description = "An ONNX IRN (docs/irn.md) trained on the same log: adds the rows IRN (open loop) and IRN (closed loop)." };
         var command = new Command("reproduce", "Run the paper's experiment (spec §3–4) on the embedded default and print HR/IoI/IoR per policy.");
         foreach (var option in setup.Options)
         {
             command.Options.Add(option);
         }
 
-        command.SetAction((parseResult, cancellationToken) => Task.FromResult(Run(setup, parseResult, cancellationToken)));
+        command.Options.Add(irn);
+        command.SetAction((parseResult, cancellationToken) => Task.FromResult(Run(setup, irn, parseResult, cancellationToken)));
         return command;
     }
 
-    private static int Run(ExperimentSetup setup, ParseResult parseResult, CancellationToken cancellationToken)
+    private static int Run(ExperimentSetup setup, Option<FileInfo?> irnOption, ParseResult parseResult, CancellationToken cancellationToken)
     {
         var total = Stopwatch.StartNew();
         var (prepared, exitCode) = setup.Prepare(parseResult, "reproduce", cancellationToken);
@@ -36,11 +40,47 @@ internal static class ReproduceCommand
             return exitCode;
         }
 
+        OnnxIrnModel? irn = null;
+        if (parseResult.GetValue(irnOption) is { } irnFile)
+        {
+            try
+            {
+                irn = OnnxIrnModel.Load(irnFile.FullName);
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+            {
+                Console.Error.WriteLine($"ipg reproduce: cannot load the IRN model: {e.Message}");
+                prepared.Dispose();
+                return 3;
+            }
+
+            if (irn.ItemCount != prepared.World.EndState.ItemCount)
+            {
+                Console.Error.WriteLine($"ipg reproduce: the IRN model knows {irn.ItemCount} items, the world has {prepared.World.EndState.ItemCount}.");
+                irn.Dispose();
+                prepared.Dispose();
+                return 4;
+            }
+
+            if (!string.Equals(irn.TrainingLogSha256, prepared.World.LogSha256, StringComparison.OrdinalIgnoreCase))
+            {
+                Console.Error.WriteLine($"ipg reproduce: warning: the IRN model was trained on a log with sha256 '{irn.TrainingLogSha256}', this world's is '{prepared.World.LogSha256}'.");
+            }
+        }
+
+        using (irn)
         using (prepared)
         {
             var policies = PaperReproduction.StandardPolicies(prepared.Encoder, seed: (int)prepared.Options.TargetSeed).ToList();
             // The library's default (chosen by measurement, docs/guidance.md) after the paper's two IPG rows.
             policies.Insert(2, new IpgPolicy(new IpgReranker(prepared.Encoder, IpgOptions.Default), "IPG-Default"));
+            if (irn is not null)
+            {
+                // Beside the other encoder-side baselines, before Random and the Oracle.
+                int at = policies.FindIndex(p => p is RandomPolicy);
+                policies.InsertRange(at < 0 ? policies.Count : at, [new IrnPolicy(irn, IrnPlanning.OpenLoop), new IrnPolicy(irn, IrnPlanning.ClosedLoop)]);
+            }
+
             if (prepared.Fit is { } fit)
             {
                 // The fitted modes after the IPG rows: the fitted move, and with the fit's calibrated p̂ too.

@@ -534,16 +534,20 @@ public sealed class OnnxSasRecEncoder : ISequentialEncoder, IDisposable
         }
     }
 
-    private static SessionOptions CreateSessionOptions(OnnxSasRecEncoderOptions options)
+    private static SessionOptions CreateSessionOptions(OnnxSasRecEncoderOptions options) =>
+        CreateSessionOptions(options.IntraOpThreads, options.InterOpThreads, options.GraphOptimizationLevel);
+
+    /// <summary>Session options for any Ipg model (also <see cref="OnnxIrnModel"/>), with ONNX Runtime's telemetry turned off first.</summary>
+    internal static SessionOptions CreateSessionOptions(int intraOpThreads, int interOpThreads, GraphOptimizationLevel level)
     {
         DisableOnnxRuntimeTelemetry();
         var so = new SessionOptions();
         try
         {
-            so.IntraOpNumThreads = options.IntraOpThreads;
-            so.InterOpNumThreads = options.InterOpThreads;
-            so.ExecutionMode = options.InterOpThreads > 1 ? ExecutionMode.ORT_PARALLEL : ExecutionMode.ORT_SEQUENTIAL;
-            so.GraphOptimizationLevel = options.GraphOptimizationLevel;
+            so.IntraOpNumThreads = intraOpThreads;
+            so.InterOpNumThreads = interOpThreads;
+            so.ExecutionMode = interOpThreads > 1 ? ExecutionMode.ORT_PARALLEL : ExecutionMode.ORT_SEQUENTIAL;
+            so.GraphOptimizationLevel = level;
             return so;
         }
         catch
