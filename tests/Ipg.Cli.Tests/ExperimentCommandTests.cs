@@ -53,7 +53,7 @@ public class ExperimentCommandTests
 
             using var doc = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(dir.FullName, "results.json")));
             var policies = doc.RootElement.GetProperty("policies").EnumerateArray().ToList();
-            policies.Select(p => p.GetProperty("name").GetString()).Should().Equal("IPG", "IPG-Cosine", "SASRec", "TargetSimilarity", "Rec2Inf", "IRN (open loop)", "IRN (closed loop)", "Random", "Oracle");
+            policies.Select(p => p.GetProperty("name").GetString()).Should().Equal("IPG", "IPG-Cosine", "IPG-Default", "SASRec", "TargetSimilarity", "Rec2Inf", "IRN (open loop)", "IRN (closed loop)", "Random", "Oracle");
             foreach (var policy in policies.Skip(5).Take(2))
             {
                 policy.GetProperty("HR@5").GetDouble().Should().BeInRange(0, 1);
