@@ -75,21 +75,27 @@ for _ in $(seq 1 60); do
 done
 cat "$work/health.json"; echo
 grep -q '"items":3533' "$work/health.json"
-curl -sf -X POST "http://127.0.0.1:$port/recommendations" -H 'content-type: application/json' \
-  -d '{"userId":"alice","target":2277,"k":3}' > "$work/recs.json"
-cat "$work/recs.json"; echo
-python3 - "$work/recs.json" <<'PY'
+# At the default strength (λ = 0.35) the ranking key is p̂·g_λ, not r = p̂·g; at λ = 1 the items come in order of r.
+for strength in default 1; do
+  body='{"userId":"alice","target":2277,"k":3}'
+  [ "$strength" = "1" ] && body='{"userId":"alice","target":2277,"k":3,"strength":1}'
+  curl -sf -X POST "http://127.0.0.1:$port/recommendations" -H 'content-type: application/json' -d "$body" > "$work/recs-$strength.json"
+  cat "$work/recs-$strength.json"; echo
+  python3 - "$work/recs-$strength.json" "$strength" <<'PY'
 import json, sys
 body = json.load(open(sys.argv[1]))
 assert body["target"] == 2277, body
 items = body["items"]
 assert len(items) == 3, items
+assert len({i["item"] for i in items}) == 3, items
 assert all(1 <= i["item"] <= 3533 for i in items), items
 assert all(0.0 < i["p"] < 1.0 for i in items), items
 assert all(abs(i["r"] - i["p"] * i["g"]) < 1e-5 for i in items), items
-assert items[0]["r"] >= items[1]["r"] >= items[2]["r"], items
-print("service answered 3 ranked items with p, g, r = p*g")
+if sys.argv[2] == "1":
+    assert items[0]["r"] >= items[1]["r"] >= items[2]["r"], items
+print(f"service answered 3 ranked items with p, g, r = p*g (strength {sys.argv[2]})")
 PY
+done
 status=$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$port/recommendations" -H 'content-type: application/json' -d '{"history":[1,0],"target":2277}')
 test "$status" = "400"
 echo "package check passed"
