@@ -107,13 +107,19 @@ internal static class SweepCommand
             models.Add(new ExactLookAheadGuidance(LinearGuidance.Default, 20));
         }
 
+        // One λ series: the model at each strength, raw product as published at λ = 1, with an optional p̂.
+        void AddStrengthSeries(string series, IGuidanceModel model, IReadOnlyList<float> strengths, AcceptanceCalibration? acceptance = null)
+        {
+            foreach (float lambda in strengths)
+            {
+                var options = IpgOptions.Paper with { Guidance = model, Strength = lambda, Acceptance = acceptance };
+                settings.Add((series, lambda.ToString("0.##", CultureInfo.InvariantCulture), new IpgPolicy(new IpgReranker(encoder, options))));
+            }
+        }
+
         foreach (var model in models)
         {
-            foreach (float lambda in Strengths)
-            {
-                var options = IpgOptions.Paper with { Guidance = model, Strength = lambda };
-                settings.Add(($"λ, {model.Name}", lambda.ToString("0.##", CultureInfo.InvariantCulture), new IpgPolicy(new IpgReranker(encoder, options))));
-            }
+            AddStrengthSeries($"λ, {model.Name}", model, Strengths);
         }
 
         // With a fit that has an acceptance calibration: the same λ series with the calibrated p̂.
@@ -121,24 +127,15 @@ internal static class SweepCommand
         {
             foreach (var model in new IGuidanceModel[] { CosineGuidance.Instance, LinearGuidance.Affine(a, b) })
             {
-                foreach (float lambda in Strengths)
-                {
-                    var options = IpgOptions.Paper with { Guidance = model, Strength = lambda, Acceptance = acceptance };
-                    settings.Add(($"λ, {model.Name} + calibrated p̂", lambda.ToString("0.##", CultureInfo.InvariantCulture), new IpgPolicy(new IpgReranker(encoder, options))));
-                }
+                AddStrengthSeries($"λ, {model.Name} + calibrated p̂", model, Strengths, acceptance);
             }
         }
 
         // Planned guidance costs tens of encoder calls per user and round: the upper half of the λ grid only.
         if (planned is not null)
         {
-            var planAcceptance = fit?.Acceptance;
-            var model = planned.Create(planAcceptance);
-            foreach (float lambda in PlannedStrengths)
-            {
-                var options = IpgOptions.Paper with { Guidance = model, Strength = lambda, Acceptance = planAcceptance };
-                settings.Add(($"λ, {model.Name}", lambda.ToString("0.##", CultureInfo.InvariantCulture), new IpgPolicy(new IpgReranker(encoder, options))));
-            }
+            var model = planned.Create(fit?.Acceptance);
+            AddStrengthSeries($"λ, {model.Name}", model, PlannedStrengths, fit?.Acceptance);
         }
 
         if (exact)
