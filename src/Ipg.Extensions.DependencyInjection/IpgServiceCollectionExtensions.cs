@@ -7,10 +7,16 @@ namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>Registers Ipg with a service collection.</summary>
 /// <remarks>
-/// Registers, as singletons: the <see cref="Ipg.ISequentialEncoder"/> built by the factory you pass
-/// (disposed with the container when it is <see cref="IDisposable"/>), <see cref="Ipg.IpgReranker"/>
-/// over it, a <see cref="Ipg.GuidanceTargetCache"/> over its item table, and <see cref="Ipg.Extensions.DependencyInjection.IpgServiceOptions"/> validated with data
-/// annotations and <see cref="Ipg.IpgOptions.Validate"/> when the host starts (<c>ValidateOnStart</c>).
+/// <para>Registers, as singletons: <see cref="Ipg.Extensions.DependencyInjection.IpgModelProvider"/>, which loads the
+/// model (the ONNX file of <c>ModelPath</c>, the embedded default, or the encoder your factory builds), builds the
+/// re-ranker and target cache over it and can replace it while serving; and <see cref="Ipg.Extensions.DependencyInjection.IpgServiceOptions"/>
+/// validated with data annotations and <see cref="Ipg.IpgOptions.Validate"/> when the host starts (<c>ValidateOnStart</c>).</para>
+/// <para>For services that never swap models, <see cref="Ipg.ISequentialEncoder"/>, <see cref="Ipg.IpgReranker"/> and
+/// <see cref="Ipg.GuidanceTargetCache"/> are registered too: the start-up model's, kept alive until the container is
+/// disposed (then the encoder is disposed when it is <see cref="IDisposable"/>). A service that swaps models
+/// (<see cref="Ipg.Extensions.DependencyInjection.IpgModelProvider.Reload"/>, <c>WatchModelFile</c>) should take a lease
+/// from the provider per request instead and not resolve these: once the start-up model is replaced they cannot be
+/// resolved any more, and if they were resolved before, the start-up model stays in memory until shutdown.</para>
 /// </remarks>
 public static class IpgServiceCollectionExtensions
 {
@@ -27,7 +33,7 @@ public static class IpgServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
-        return services.AddIpgCore(builder => builder.Bind(configuration), LoadOnnxEncoder);
+        return services.AddIpgCore(builder => builder.Bind(configuration), null);
     }
 
     /// <summary>Adds Ipg over an ONNX SASRec (<c>ModelPath</c>, or the embedded default) with options set in code.</summary>
@@ -39,7 +45,7 @@ public static class IpgServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configure);
-        return services.AddIpgCore(builder => builder.Configure(configure), LoadOnnxEncoder);
+        return services.AddIpgCore(builder => builder.Configure(configure), null);
     }
 
     /// <summary>Adds Ipg with options bound from <paramref name="configuration"/> (e.g. the <c>"Ipg"</c> section) over your own encoder.</summary>
@@ -69,57 +75,33 @@ public static class IpgServiceCollectionExtensions
         return services.AddIpgCore(builder => builder.Configure(configure ?? (_ => { })), encoderFactory);
     }
 
-    private static Ipg.ISequentialEncoder LoadOnnxEncoder(IServiceProvider provider)
-    {
-        var options = provider.GetRequiredService<IOptions<Ipg.Extensions.DependencyInjection.IpgServiceOptions>>().Value;
-        var logger = provider.GetService<ILoggerFactory>()?.CreateLogger("Ipg.Extensions.DependencyInjection");
-        var encoderOptions = Ipg.Encoders.OnnxSasRecEncoderOptions.Default with
-        {
-            IntraOpThreads = options.IntraOpThreads,
-            Kernel = options.Kernel,
-            ExpectedItemCount = options.ExpectedItemCount,
-        };
-        try
-        {
-            var encoder = string.IsNullOrWhiteSpace(options.ModelPath)
-                ? Ipg.Encoders.SasRecDefaultModel.Load(encoderOptions)
-                : Ipg.Encoders.OnnxSasRecEncoder.Load(options.ModelPath, encoderOptions);
-            if (logger is not null)
-            {
-                Log.ModelLoaded(logger, string.IsNullOrWhiteSpace(options.ModelPath) ? "embedded default" : options.ModelPath, encoder.ItemCount, encoder.Dimension, encoder.MaxHistoryLength, encoder.Metadata.Layout);
-            }
-
-            return encoder;
-        }
-        catch (Exception e) when (logger is not null && e is IOException or InvalidDataException or ArgumentException or InvalidOperationException)
-        {
-            Log.ModelLoadFailed(logger, options.ModelPath ?? "embedded default", e);
-            throw;
-        }
-    }
-
     private static IServiceCollection AddIpgCore(
         this IServiceCollection services,
         Action<OptionsBuilder<Ipg.Extensions.DependencyInjection.IpgServiceOptions>> configure,
-        Func<IServiceProvider, Ipg.ISequentialEncoder> encoderFactory)
+        Func<IServiceProvider, Ipg.ISequentialEncoder>? encoderFactory)
     {
         var builder = services.AddOptions<Ipg.Extensions.DependencyInjection.IpgServiceOptions>();
         configure(builder);
         builder.ValidateDataAnnotations().ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Ipg.Extensions.DependencyInjection.IpgServiceOptions>, RerankerOptionsValidator>());
 
-        services.TryAddSingleton(encoderFactory);
-        services.TryAddSingleton(static sp =>
+        services.TryAddSingleton(sp =>
         {
-            var encoder = sp.GetRequiredService<Ipg.ISequentialEncoder>();
             var options = sp.GetRequiredService<IOptions<Ipg.Extensions.DependencyInjection.IpgServiceOptions>>().Value;
-            var fit = options.LoadLookAheadFit();
-            fit?.EnsureMatches(encoder);
-            return new Ipg.IpgReranker(encoder, options.ToRerankerOptions(fit), sp.GetService<ILogger<Ipg.IpgReranker>>());
+            var loggers = sp.GetService<ILoggerFactory>();
+            if (encoderFactory is null)
+            {
+                var logger = loggers?.CreateLogger("Ipg.Extensions.DependencyInjection");
+                return new Ipg.Extensions.DependencyInjection.IpgModelProvider(options, path => Ipg.Extensions.DependencyInjection.ServiceModelLoader.Load(options, path, logger), loadsFiles: true, loggers);
+            }
+
+            return new Ipg.Extensions.DependencyInjection.IpgModelProvider(options, _ => new Ipg.Extensions.DependencyInjection.LoadedEncoder(encoderFactory(sp), null, null, "encoder factory"), loadsFiles: false, loggers);
         });
-        services.TryAddSingleton(static sp => new Ipg.GuidanceTargetCache(
-            sp.GetRequiredService<Ipg.ISequentialEncoder>(),
-            sp.GetRequiredService<IOptions<Ipg.Extensions.DependencyInjection.IpgServiceOptions>>().Value.TargetCacheCapacity));
+
+        // The start-up model's parts, for services that never swap; pinned for the container's lifetime.
+        services.TryAddSingleton(static sp => sp.GetRequiredService<Ipg.Extensions.DependencyInjection.IpgModelProvider>().PinStartupModel().Encoder);
+        services.TryAddSingleton(static sp => sp.GetRequiredService<Ipg.Extensions.DependencyInjection.IpgModelProvider>().PinStartupModel().Reranker);
+        services.TryAddSingleton(static sp => sp.GetRequiredService<Ipg.Extensions.DependencyInjection.IpgModelProvider>().PinStartupModel().Targets);
         return services;
     }
 
@@ -132,6 +114,11 @@ public static class IpgServiceCollectionExtensions
     {
         public ValidateOptionsResult Validate(string? name, Ipg.Extensions.DependencyInjection.IpgServiceOptions options)
         {
+            if (options.WatchModelFile && string.IsNullOrWhiteSpace(options.ModelPath))
+            {
+                return ValidateOptionsResult.Fail("Ipg:WatchModelFile needs Ipg:ModelPath: the file to watch.");
+            }
+
             try
             {
                 options.ToRerankerOptions();

@@ -24,6 +24,17 @@ public sealed class IpgServiceOptions
     /// </summary>
     public string? ModelPath { get; set; }
 
+    /// <summary>
+    /// Watch <see cref="ModelPath"/> and swap in the model written there while serving (<see cref="IpgModelProvider"/>):
+    /// polled every <see cref="ModelPollInterval"/>; a file that fails to load or check is refused and the current
+    /// model keeps serving. Write a new model elsewhere and move it into place in one rename. Default false.
+    /// </summary>
+    public bool WatchModelFile { get; set; }
+
+    /// <summary>How often <see cref="WatchModelFile"/> looks at the file (0.1 s to 1 hour). Default 2 s.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.1", "01:00:00", ErrorMessage = "Ipg:ModelPollInterval must be between 00:00:00.1 and 01:00:00.")]
+    public TimeSpan ModelPollInterval { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>The item count the model must have (refused at start-up otherwise); null accepts the model's own.</summary>
     [Range(1, int.MaxValue)]
     public int? ExpectedItemCount { get; set; }

@@ -10,4 +10,13 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 2001, Level = LogLevel.Error, Message = "Could not load the SASRec model {Model}.")]
     public static partial void ModelLoadFailed(ILogger logger, string model, Exception exception);
+
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Information, Message = "Swapped the served model {OldVersion} for {NewVersion} (generation {Generation}, {Source}); requests already running finish on the old one.")]
+    public static partial void ModelSwapped(ILogger logger, string oldVersion, string newVersion, long generation, string source);
+
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Information, Message = "Retired model {Version} (generation {Generation}): its last request finished and its encoder is disposed.")]
+    public static partial void ModelRetired(ILogger logger, string version, long generation);
+
+    [LoggerMessage(EventId = 2004, Level = LogLevel.Error, Message = "Refused the new model {Model}; model {CurrentVersion} keeps serving.")]
+    public static partial void ModelReloadFailed(ILogger logger, string model, string currentVersion, Exception exception);
 }
