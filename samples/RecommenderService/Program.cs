@@ -44,20 +44,24 @@ app.Use((context, next) =>
     return next(context);
 });
 
-app.MapGet("/health", (HttpContext http, IOptions<ServiceLimits> limits) => ServedModel.Of(http) is var model ? Results.Ok(new
+app.MapGet("/health", (HttpContext http, IOptions<ServiceLimits> limits) =>
 {
-    status = "ok",
-    modelVersion = model.Version,
-    modelSha256 = model.Sha256,
-    model = model.Source,
-    modelGeneration = model.Generation,
-    liveModels = models.LiveModels,
-    items = model.Encoder.ItemCount,
-    dimension = model.Encoder.Dimension,
-    maxHistoryLength = model.Encoder.MaxHistoryLength,
-    options = model.Reranker.Options.ToString(),
-    limits = new { limits.Value.MaxRequestBodyBytes, limits.Value.MaxHistoryLength, maxK = maxResults, defaultK = Math.Min(limits.Value.DefaultK, maxResults) },
-}) : Results.StatusCode(500));
+    var model = ServedModel.Of(http);
+    return Results.Ok(new
+    {
+        status = "ok",
+        modelVersion = model.Version,
+        modelSha256 = model.Sha256,
+        model = model.Source,
+        modelGeneration = model.Generation,
+        liveModels = models.LiveModels,
+        items = model.Encoder.ItemCount,
+        dimension = model.Encoder.Dimension,
+        maxHistoryLength = model.Encoder.MaxHistoryLength,
+        options = model.Reranker.Options.ToString(),
+        limits = new { limits.Value.MaxRequestBodyBytes, limits.Value.MaxHistoryLength, maxK = maxResults, defaultK = Math.Min(limits.Value.DefaultK, maxResults) },
+    });
+});
 
 app.MapPost("/recommendations", async (HttpRequest http, IOptions<ServiceLimits> limits, CancellationToken cancellationToken) =>
 {
@@ -77,9 +81,10 @@ app.MapPost("/recommendations", async (HttpRequest http, IOptions<ServiceLimits>
     // The cache prepares each target once (one pass over the catalogue) and reuses it for every request.
     var ranked = model.Reranker.Recommend(history, model.Targets.GetOrPrepare(request.Target), request.K, excludedItems: history, strength: request.Strength);
     return Results.Ok(new RecommendationResponse(model.Version, request.Target, request.K, ranked.Select(r => new RecommendedItem(r.ItemId, r.Probability, r.Guidance, r.Score)).ToArray()));
-});
-
-app.Run();
-
-/// <summary>The entry point; public so that tests can host the service in memory (WebApplicationFactory).</summary>
-public partial class Program;
+    });
+    
+    app.Run();
+    
+    /// <summary>The entry point; public so that tests can host the service in memory (WebApplicationFactory).</summary>
+    public partial class Program;
+    

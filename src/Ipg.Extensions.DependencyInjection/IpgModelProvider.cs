@@ -118,7 +118,7 @@ public sealed class IpgModelProvider : IDisposable
             ObjectDisposedException.ThrowIf(_disposed, this);
             try
             {
-                return Install(_load(string.IsNullOrWhiteSpace(modelPath) ? null : modelPath));
+                return Install(_load(modelPath));
             }
             catch (Exception e) when (_logger is not null)
             {
