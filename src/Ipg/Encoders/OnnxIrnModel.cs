@@ -106,7 +106,7 @@ public sealed class OnnxIrnModel : ITargetConditionedScorer, IDisposable
 
         try
         {
-            var metadata = new ReadOnlyDictionary<string, string>(new Dictionary<string, string>(session.ModelMetadata.CustomMetadataMap, StringComparer.Ordinal));
+            var metadata = new ReadOnlyDictionary<string, string>(Onnx.OnnxSasRecContract.ReadProperties(session, $"'{full}'"));
             CheckContract(session, metadata, $"'{full}'");
             return new OnnxIrnModel(session, metadata, parallel);
         }

@@ -488,7 +488,7 @@ public sealed class OnnxSasRecEncoder : ISequentialEncoder, IDisposable
         OnnxSasRecEncoder? encoder = null;
         try
         {
-            var metadata = OnnxSasRecContract.ReadMetadata(session.ModelMetadata.CustomMetadataMap, source);
+            var metadata = OnnxSasRecContract.ReadMetadata(OnnxSasRecContract.ReadProperties(session, source), source);
             if (options.ExpectedItemCount is int expected && expected != metadata.ItemCount)
             {
                 throw new ArgumentException(

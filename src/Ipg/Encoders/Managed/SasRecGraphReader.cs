@@ -64,11 +64,26 @@ internal sealed class SasRecGraphReader
     private readonly Dictionary<string, OnnxNode> _producers = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<OnnxNode>> _consumers = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// The fewest inputs each operator the tracer reads must have: it indexes them by position, so a node with fewer
+    /// (which ONNX Runtime would refuse too) is refused here rather than read past its end.
+    /// </summary>
+    private static readonly Dictionary<string, int> s_minimumInputs = new(StringComparer.Ordinal)
+    {
+        ["Add"] = 2, ["Mul"] = 2, ["Div"] = 2, ["Sub"] = 2, ["MatMul"] = 2, ["Gather"] = 2, ["Reshape"] = 2, ["Concat"] = 1,
+        ["Where"] = 3, ["Slice"] = 1, ["Transpose"] = 1, ["Shape"] = 1, ["Softmax"] = 1, ["Relu"] = 1, ["LayerNormalization"] = 3,
+    };
+
     private SasRecGraphReader(OnnxModelProto model)
     {
         _model = model;
         foreach (var node in model.Nodes)
         {
+            if (node.Outputs.Length == 0 || node.Inputs.Length < s_minimumInputs.GetValueOrDefault(node.OpType))
+            {
+                throw Unsupported($"node {node} has {node.Inputs.Length} inputs and {node.Outputs.Length} outputs, too few for {node.OpType}");
+            }
+
             foreach (string output in node.Outputs)
             {
                 _producers[output] = node;

@@ -32,6 +32,24 @@ internal static class OnnxSasRecContract
     public const string IdConvention = "one_based_zero_padding";
     public const string PaddingSide = "left";
 
+    /// <summary>
+    /// The model's <c>metadata_props</c> as ONNX Runtime reads them. A corrupt entry (a key holding a NUL byte, found by
+    /// the hostile-model corpus) makes ONNX Runtime's .NET wrapper throw <see cref="NullReferenceException"/>; that is
+    /// reported as the corrupt file it is.
+    /// </summary>
+    /// <exception cref="InvalidDataException">ONNX Runtime cannot read the metadata.</exception>
+    public static Dictionary<string, string> ReadProperties(InferenceSession session, string source)
+    {
+        try
+        {
+            return new Dictionary<string, string>(session.ModelMetadata.CustomMetadataMap, StringComparer.Ordinal);
+        }
+        catch (Exception e) when (e is NullReferenceException or OnnxRuntimeException or ArgumentException)
+        {
+            throw new InvalidDataException($"The ONNX model {source} is corrupt: ONNX Runtime cannot read its metadata ({e.GetType().Name}: {e.Message}).", e);
+        }
+    }
+
     /// <summary>Parses and checks the contract's <c>metadata_props</c>.</summary>
     public static OnnxSasRecEncoderMetadata ReadMetadata(IReadOnlyDictionary<string, string> properties, string source)
     {

@@ -1,0 +1,182 @@
+using System.Text;
+using Ipg.Encoders;
+using Ipg.Encoders.Managed;
+using Ipg.Tests.Encoders;
+using Ipg.Tests.Shared;
+using Xunit.Abstractions;
+
+namespace Ipg.Tests.Reliability;
+
+/// <summary>
+/// The hostile-model corpus (docs/reliability.md "Hostile files"): thousands of deterministic mutants of the committed
+/// models meet the hand-written protobuf reader and the whole load path with only the documented exceptions, no hang and
+/// bounded managed allocation.
+/// </summary>
+[Collection(SerialReliabilityCollection.Name)]
+public class HostileModelTests(ITestOutputHelper output)
+{
+    /// <summary>The committed models the corpus mutates: both tiny models and one of each pmixer layout the managed kernel reads.</summary>
+    public static readonly string[] Models =
+    [
+        "sasrec-tiny.onnx",
+        "sasrec-tiny-v2.onnx",
+        "kernel/sasrec-v1-last.onnx",
+        "kernel/sasrec-v2-last.onnx",
+        "kernel/sasrec-v3-postnorm.onnx",
+        "kernel/sasrec-v3-prenorm.onnx",
+    ];
+
+    /// <summary>
+    /// The managed allocation bound of one load: 8 bytes per byte of the file (the reader copies the file once into
+    /// floats, the graph reader once more into its own weights) plus 4 MiB.
+    /// </summary>
+    internal static long AllocationBound(Mutant mutant) => (8L * mutant.Bytes.Length) + (4L << 20);
+
+    private static readonly Type[] s_documented = [typeof(InvalidDataException), typeof(NotSupportedException)];
+
+    private static string PathOf(string model) => OnnxFixtures.FullPath(Path.Combine("Fixtures", model));
+
+    [Fact]
+    public void Mutants_of_the_committed_models_meet_the_managed_reader_with_documented_exceptions_only()
+    {
+        var corpus = new HostileCorpus();
+        for (var m = 0; m < Models.Length; m++)
+        {
+            var bytes = File.ReadAllBytes(PathOf(Models[m]));
+            OnnxSasRecEncoderMetadata metadata;
+            using (var encoder = OnnxSasRecEncoder.Load(bytes))
+            {
+                metadata = encoder.Metadata;
+            }
+
+            corpus.Run(Mutator.Create(bytes, 2_000, seed: 1000 + m, protobuf: true), data => ReadManaged(data, metadata), s_documented, AllocationBound);
+        }
+
+        output.WriteLine(corpus.Report("managed reader"));
+        corpus.Count.Should().BeGreaterThanOrEqualTo(12_000);
+        corpus.Failures.Should().BeEmpty();
+        (corpus.Count - corpus.Loaded).Should().BeGreaterThan(corpus.Count / 4, "most mutants break the structure, so most must be refused");
+    }
+
+    [Fact]
+    public void Mutants_loaded_through_onnx_runtime_and_the_contract_give_documented_exceptions_only()
+    {
+        var corpus = new HostileCorpus();
+        var options = new OnnxSasRecEncoderOptions { Kernel = SasRecKernel.Managed };
+        string[] models = ["sasrec-tiny.onnx", "kernel/sasrec-v3-prenorm.onnx"];
+        int[] history = [1, 2, 3];
+        for (var m = 0; m < models.Length; m++)
+        {
+            var bytes = File.ReadAllBytes(PathOf(models[m]));
+            corpus.Run(
+                Mutator.Create(bytes, 500, seed: 2000 + m, protobuf: true),
+                data =>
+                {
+                    using var encoder = OnnxSasRecEncoder.Load(data, options);
+                    var user = new float[encoder.Dimension];
+                    encoder.Encode(history, user);
+                },
+                s_documented,
+                AllocationBound);
+        }
+
+        output.WriteLine(corpus.Report("ONNX Runtime + contract + managed kernel check"));
+        corpus.Count.Should().BeGreaterThanOrEqualTo(1_000);
+        corpus.Failures.Should().BeEmpty();
+    }
+
+    [Theory]
+    [InlineData(10)]
+    [InlineData(100)]
+    [InlineData(1_000)]
+    [InlineData(5_000)]
+    public void Deeply_nested_subgraphs_are_refused_without_a_stack_overflow(int depth)
+    {
+        var model = NestedModel(depth);
+        var corpus = new HostileCorpus();
+        var metadata = OnnxSasRecEncoder.Load(File.ReadAllBytes(PathOf("sasrec-tiny.onnx"))) is var e ? e.Metadata : null!;
+        e.Dispose();
+        var mutant = new Mutant("deep nesting", $"{depth} levels", model);
+        corpus.Run([mutant], data => ReadManaged(data, metadata), s_documented, AllocationBound);
+        corpus.Run([mutant], data => OnnxSasRecEncoder.Load(data).Dispose(), [typeof(InvalidDataException)], AllocationBound);
+        output.WriteLine(corpus.Report($"nesting {depth}"));
+
+        corpus.Failures.Should().BeEmpty();
+        corpus.Loaded.Should().Be(0);
+        if (depth > OnnxProtoReader.MaxScanDepth)
+        {
+            OnnxProtoReader.FindExternalData(model).Should().Contain("nested deeper");
+        }
+    }
+
+    [Fact]
+    public void Finding_a_metadata_key_holding_a_nul_byte_is_an_invalid_model_not_a_null_reference()
+    {
+        // The corpus found it: ONNX Runtime's .NET wrapper threw NullReferenceException reading such a key.
+        var bytes = File.ReadAllBytes(PathOf("sasrec-tiny.onnx"));
+        var key = Encoding.UTF8.GetBytes("ipg.producer");
+        var at = bytes.AsSpan().IndexOf(key);
+        at.Should().BePositive();
+        bytes[at + 3] = 0;
+
+        FluentActions.Invoking(() => OnnxSasRecEncoder.Load(bytes))
+            .Should().Throw<InvalidDataException>().WithMessage("*corrupt*cannot read its metadata*");
+    }
+
+    [Fact]
+    public void Finding_a_node_with_too_few_inputs_is_not_recognised_rather_than_read_past_its_end()
+    {
+        // The corpus found it: a MatMul whose weight input was lost made the graph reader index past Inputs.
+        var bytes = File.ReadAllBytes(PathOf("sasrec-tiny.onnx"));
+        OnnxSasRecEncoderMetadata metadata;
+        using (var encoder = OnnxSasRecEncoder.Load(bytes))
+        {
+            metadata = encoder.Metadata;
+        }
+
+        var model = OnnxProtoReader.ReadModel(bytes);
+        var matmul = model.Nodes.FindIndex(n => n.OpType == "MatMul");
+        var broken = model.Nodes[matmul];
+        model.Nodes[matmul] = new OnnxNode("MatMul", broken.Domain, broken.Inputs[..1], broken.Outputs, broken.Attributes);
+
+        FluentActions.Invoking(() => SasRecGraphReader.Read(model, metadata))
+            .Should().Throw<NotSupportedException>().WithMessage("*has 1 inputs and 1 outputs, too few for MatMul*");
+    }
+
+    /// <summary>What the managed kernel reads of a model: the external-data scan (documented never to throw), the protobuf and the SASRec graph.</summary>
+    private static void ReadManaged(byte[] data, OnnxSasRecEncoderMetadata metadata)
+    {
+        try
+        {
+            OnnxProtoReader.FindExternalData(data);
+        }
+        catch (Exception e)
+        {
+            throw new InvalidOperationException("FindExternalData threw, although it is documented to return null for bytes that are not protobuf.", e);
+        }
+
+        SasRecGraphReader.Read(OnnxProtoReader.ReadModel(data), metadata);
+    }
+
+    /// <summary>
+    /// A ModelProto whose graph holds an <c>If</c> node whose attribute holds a graph with an <c>If</c> node …,
+    /// <paramref name="depth"/> levels deep. Built inside out.
+    /// </summary>
+    private static byte[] NestedModel(int depth)
+    {
+        byte[] graph = [];
+        var name = Encoding.UTF8.GetBytes("then_branch");
+        var op = Encoding.UTF8.GetBytes("If");
+        using var buffer = new MemoryStream();
+        for (var level = 0; level < depth; level++)
+        {
+            // AttributeProto { name = 1, g = 6, type = 20 (GRAPH = 5) }; NodeProto { op_type = 4, attribute = 5 }; GraphProto { node = 1 }.
+            byte[] attribute = [.. Mutator.LengthDelimited(1, name), .. Mutator.LengthDelimited(6, graph), .. Mutator.Varint(20 << 3), 5];
+            byte[] node = [.. Mutator.LengthDelimited(4, op), .. Mutator.LengthDelimited(5, attribute)];
+            graph = Mutator.LengthDelimited(1, node);
+        }
+
+        // ModelProto { ir_version = 1 (8), opset_import = 8 { version = 2 (17) }, graph = 7 }.
+        return [.. Mutator.Varint(1 << 3), 8, .. Mutator.LengthDelimited(8, [.. Mutator.Varint(2 << 3), 17]), .. Mutator.LengthDelimited(7, graph)];
+    }
+}
