@@ -75,6 +75,34 @@ internal static class ChecksummedBinary
         }
     }
 
+    /// <summary>
+    /// Reads a string written by <see cref="BinaryWriter.Write(string)"/> (a 7-bit encoded byte length, then UTF-8), refusing
+    /// a malformed or negative length, or one longer than the bytes left, as <see cref="InvalidDataException"/>
+    /// (<see cref="BinaryReader.ReadString"/> throws <see cref="FormatException"/> or <see cref="IOException"/>; the
+    /// hostile-file corpus found both).
+    /// </summary>
+    /// <param name="r">The reader.</param>
+    /// <param name="what">Names the file and the value in the message, e.g. "World file: topic 3's name".</param>
+    public static string ReadString(BinaryReader r, string what)
+    {
+        int length;
+        try
+        {
+            length = r.Read7BitEncodedInt();
+        }
+        catch (FormatException e)
+        {
+            throw new InvalidDataException($"{what} has a malformed length prefix.", e);
+        }
+
+        if (length < 0 || length > r.BaseStream.Length - r.BaseStream.Position)
+        {
+            throw new InvalidDataException($"{what} has an invalid length {length} ({r.BaseStream.Length - r.BaseStream.Position} bytes remain).");
+        }
+
+        return System.Text.Encoding.UTF8.GetString(r.ReadBytes(length));
+    }
+
     /// <summary>Reads <paramref name="count"/> finite doubles (see <see cref="ReadFinite(BinaryReader, Span{double}, string)"/>).</summary>
     public static double[] ReadFinite(BinaryReader r, int count, string what)
     {

@@ -106,12 +106,12 @@ internal sealed class HostileCorpus
         return (outcome, watch.Elapsed, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 
-    /// <summary>The message up to its first quote, digit or colon, so that messages differing only in names and numbers group together.</summary>
+    /// <summary>The message up to its first quote, bracket or digit, so that messages differing only in names and numbers group together.</summary>
     private static string Summary(string message)
     {
-        var end = message.IndexOfAny(['\'', '"', ':', '(', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
-        var head = (end < 0 ? message : message[..end]).Trim();
-        return head.Length > 70 ? head[..70] + "…" : head;
+        var end = message.IndexOfAny(['\'', '"', '(', '{', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+        var head = (end < 0 ? message : message[..end]).Trim().TrimEnd(':', '-').Trim();
+        return head.Length > 60 ? head[..60] + "…" : head;
     }
 
     /// <summary>A table of mutation kinds and outcomes, for the test output and docs/reliability.md.</summary>

@@ -97,7 +97,7 @@ internal static class WorldFileReader
         var names = new string[topics];
         for (var t = 0; t < topics; t++)
         {
-            names[t] = r.ReadString();
+            names[t] = ChecksummedBinary.ReadString(r, $"World file: topic {t}'s name");
             if (names[t].Length == 0)
             {
                 throw new InvalidDataException($"World file: topic {t} has an empty name.");

@@ -173,16 +173,74 @@ public sealed record LookAheadFit
     public static LookAheadFit Read(Stream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
+        byte[] bytes;
+        using (var buffer = new MemoryStream())
+        {
+            stream.CopyTo(buffer);
+            bytes = buffer.ToArray();
+        }
+
+        // System.Text.Json checks UTF-8 and duplicate keys only when a value is first read (InvalidOperationException,
+        // ArgumentException from deep inside); the hostile-file corpus found both. Check them here, up front.
+        if (!System.Text.Unicode.Utf8.IsValid(bytes))
+        {
+            throw new InvalidDataException("The look-ahead fit is not valid UTF-8 text.");
+        }
+
         JsonNode? root;
         try
         {
-            root = JsonNode.Parse(stream, documentOptions: new JsonDocumentOptions { MaxDepth = 8 });
+            root = JsonNode.Parse(bytes, documentOptions: new JsonDocumentOptions { MaxDepth = 8 });
+            EnsureUniqueKeys(root);
         }
         catch (JsonException e)
         {
             throw new InvalidDataException("The look-ahead fit is not valid JSON: " + e.Message, e);
         }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException("The look-ahead fit holds a key twice: " + e.Message, e);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new InvalidDataException("The look-ahead fit holds an invalid key: " + e.Message, e);
+        }
 
+        try
+        {
+            return FromJson(root);
+        }
+        catch (InvalidOperationException e)
+        {
+            // A string that is not valid UTF-16 once its escapes are decoded (e.g. a lone surrogate "\ud800").
+            throw new InvalidDataException("The look-ahead fit holds an invalid string: " + e.Message, e);
+        }
+    }
+
+    /// <summary>Enumerates every object, which makes System.Text.Json build its key table and throw on a duplicate key.</summary>
+    private static void EnsureUniqueKeys(JsonNode? node)
+    {
+        switch (node)
+        {
+            case JsonObject o:
+                foreach (var (_, value) in o)
+                {
+                    EnsureUniqueKeys(value);
+                }
+
+                break;
+            case JsonArray a:
+                foreach (var value in a)
+                {
+                    EnsureUniqueKeys(value);
+                }
+
+                break;
+        }
+    }
+
+    private static LookAheadFit FromJson(JsonNode? root)
+    {
         if (root is not JsonObject o || (string?)Get(o, "format", JsonValueKind.String) != FormatName)
         {
             throw new InvalidDataException($"Not a look-ahead fit file (expected \"format\": \"{FormatName}\").");
@@ -209,8 +267,8 @@ public sealed record LookAheadFit
         var v = o["validation"] as JsonObject ?? [];
         var fit = new LookAheadFit
         {
-            ItemCount = checked((int)Number(o, "item_count")),
-            Dimension = checked((int)Number(o, "dimension")),
+            ItemCount = Count(o, "item_count"),
+            Dimension = Count(o, "dimension"),
             ItemTableSha256 = (string)Get(o, "item_table_sha256", JsonValueKind.String)!,
             A = Number(affine, "a"),
             B = Number(affine, "b"),
@@ -272,6 +330,18 @@ public sealed record LookAheadFit
     }
 
     private static double Number(JsonObject o, string name) => (double)Get(o, name, JsonValueKind.Number)!;
+
+    /// <summary>A positive whole number that fits an int (the corpus found <c>checked((int)1e300)</c>'s OverflowException).</summary>
+    private static int Count(JsonObject o, string name)
+    {
+        double value = Number(o, name);
+        if (!(value >= 1 && value <= int.MaxValue) || Math.Floor(value) != value)
+        {
+            throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"The look-ahead fit's \"{name}\" must be positive and whole (at most {int.MaxValue}); got {value}."));
+        }
+
+        return (int)value;
+    }
 
     private static double Optional(JsonObject o, string name) =>
         o[name] is JsonValue value && value.GetValueKind() == JsonValueKind.Number ? (double)value : double.NaN;
