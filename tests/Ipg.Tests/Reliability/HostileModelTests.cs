@@ -85,6 +85,37 @@ public class HostileModelTests(ITestOutputHelper output)
         corpus.Failures.Should().BeEmpty();
     }
 
+    [Fact]
+    public void Mutants_of_the_default_and_irn_models_loaded_from_files_give_documented_exceptions_only()
+    {
+        // The two large committed models (about 1 MB each), loaded by path as a service does: fewer mutants, since each
+        // load builds an ONNX Runtime session.
+        var folder = Directory.CreateTempSubdirectory("ipg-hostile-");
+        try
+        {
+            var file = Path.Combine(folder.FullName, "model.onnx");
+            var corpus = new HostileCorpus();
+            void FromFile(byte[] data, Action<string> load)
+            {
+                File.WriteAllBytes(file, data);
+                load(file);
+            }
+
+            var sasrec = File.ReadAllBytes(PathOf("default/sasrec-default.onnx"));
+            corpus.Run(Mutator.Create(sasrec, 150, seed: 3000, protobuf: true), data => FromFile(data, p => OnnxSasRecEncoder.Load(p).Dispose()), s_documented, AllocationBound);
+            var irn = File.ReadAllBytes(PathOf("irn-paper.onnx"));
+            corpus.Run(Mutator.Create(irn, 150, seed: 3001, protobuf: true), data => FromFile(data, p => OnnxIrnModel.Load(p, 1).Dispose()), [typeof(InvalidDataException)], AllocationBound);
+
+            output.WriteLine(corpus.Report("default SASRec and IRN models, by path"));
+            corpus.Count.Should().BeGreaterThanOrEqualTo(300);
+            corpus.Failures.Should().BeEmpty();
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData(10)]
     [InlineData(100)]
