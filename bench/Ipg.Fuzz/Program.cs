@@ -1,0 +1,64 @@
+using Ipg.Encoders;
+using Ipg.Encoders.Managed;
+using SharpFuzz;
+
+// Coverage-guided fuzzing of the hand-written ONNX protobuf reader (bench/Ipg.Fuzz/run.sh, docs/reliability.md
+// "Hostile files"). AFL++ feeds each input on stdin; an exception outside the documented ones (InvalidDataException,
+// NotSupportedException) escapes and AFL++ records the input as a crash. `dotnet Ipg.Fuzz.dll --replay FILE...` runs
+// saved inputs without AFL++ and prints what each one does.
+if (args.Length > 0 && args[0] == "--replay")
+{
+    var metadata = Metadata(args.Length > 1 && args[1] == "--metadata" ? args[2] : null);
+    foreach (var file in args.Skip(metadata.FromFile ? 3 : 1))
+    {
+        try
+        {
+            Read(File.ReadAllBytes(file), metadata.Value);
+            Console.WriteLine($"{file}: read");
+        }
+        catch (Exception e) when (e is InvalidDataException or NotSupportedException)
+        {
+            Console.WriteLine($"{file}: {e.GetType().Name}: {e.Message}");
+        }
+    }
+
+    return 0;
+}
+
+var fixedMetadata = Metadata(Environment.GetEnvironmentVariable("IPG_FUZZ_METADATA_MODEL")).Value;
+Fuzzer.OutOfProcess.Run(stream =>
+{
+    using var buffer = new MemoryStream();
+    stream.CopyTo(buffer);
+    try
+    {
+        Read(buffer.ToArray(), fixedMetadata);
+    }
+    catch (Exception e) when (e is InvalidDataException or NotSupportedException)
+    {
+        // Documented refusals.
+    }
+});
+return 0;
+
+// What the managed kernel reads of a model: the external-data scan (documented never to throw), the protobuf, the graph.
+static void Read(byte[] data, OnnxSasRecEncoderMetadata metadata)
+{
+    try
+    {
+        OnnxProtoReader.FindExternalData(data);
+    }
+    catch (Exception e)
+    {
+        throw new InvalidOperationException("FindExternalData threw, although it is documented to return null for bytes that are not protobuf.", e);
+    }
+
+    SasRecGraphReader.Read(OnnxProtoReader.ReadModel(data), metadata);
+}
+
+// The contract metadata the graph reader checks against: that of a real model (the fuzzer mutates the graph, not this).
+static (OnnxSasRecEncoderMetadata Value, bool FromFile) Metadata(string? model)
+{
+    using var encoder = model is null ? SasRecDefaultModel.Load() : OnnxSasRecEncoder.Load(model);
+    return (encoder.Metadata, model is not null);
+}
