@@ -64,7 +64,8 @@ internal static class Mutator
             var bytes = (byte[])original.Clone();
             string kind;
             string detail;
-            switch (random.Next(kinds))
+            var choice = random.Next(kinds);
+            switch (choice)
             {
                 case 0:
                 {
@@ -132,22 +133,14 @@ internal static class Mutator
                     break;
                 }
 
-                case 4:
+                case 4 or 5:
                 {
+                    // Delete a range of up to 256 bytes, or repeat it right after itself.
                     var at = random.Next(bytes.Length);
                     var length = 1 + random.Next(Math.Min(256, bytes.Length - at));
-                    bytes = [.. bytes[..at], .. bytes[(at + length)..]];
-                    kind = "delete range";
-                    detail = $"{length} bytes at {at}";
-                    break;
-                }
-
-                case 5:
-                {
-                    var at = random.Next(bytes.Length);
-                    var length = 1 + random.Next(Math.Min(256, bytes.Length - at));
-                    bytes = [.. bytes[..(at + length)], .. bytes[at..(at + length)], .. bytes[(at + length)..]];
-                    kind = "duplicate range";
+                    var delete = choice == 4;
+                    bytes = delete ? [.. bytes[..at], .. bytes[(at + length)..]] : [.. bytes[..(at + length)], .. bytes[at..(at + length)], .. bytes[(at + length)..]];
+                    kind = delete ? "delete range" : "duplicate range";
                     detail = $"{length} bytes at {at}";
                     break;
                 }
