@@ -9,6 +9,7 @@ using SharpFuzz;
 if (args.Length > 0 && args[0] == "--replay")
 {
     var metadata = Metadata(args.Length > 1 && args[1] == "--metadata" ? args[2] : null);
+    var crashes = 0;
     foreach (var file in args.Skip(metadata.FromFile ? 3 : 1))
     {
         try
@@ -20,9 +21,14 @@ if (args.Length > 0 && args[0] == "--replay")
         {
             Console.WriteLine($"{file}: {e.GetType().Name}: {e.Message}");
         }
+        catch (Exception e)
+        {
+            Console.WriteLine($"{file}: CRASH {e}");
+            crashes++;
+        }
     }
 
-    return 0;
+    return crashes == 0 ? 0 : 1;
 }
 
 var fixedMetadata = Metadata(Environment.GetEnvironmentVariable("IPG_FUZZ_METADATA_MODEL")).Value;

@@ -140,6 +140,21 @@ public class HostileModelTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>Inputs the fuzzer (bench/Ipg.Fuzz) found crashing the reader, kept after the fix as a regression corpus.</summary>
+    public static TheoryData<string> FuzzFindings() => [.. Directory.GetFiles(Path.Combine(OnnxFixtures.Folder, "fuzz"), "*.onnx").Select(f => Path.GetFileName(f)).Order()];
+
+    [Theory]
+    [MemberData(nameof(FuzzFindings))]
+    public void Inputs_the_fuzzer_found_are_refused_with_documented_exceptions(string file)
+    {
+        var metadata = OnnxSasRecEncoder.Load(File.ReadAllBytes(PathOf("sasrec-tiny.onnx"))) is var e ? e.Metadata : null!;
+        e.Dispose();
+        var corpus = new HostileCorpus();
+        corpus.Run([new Mutant("fuzz finding", file, File.ReadAllBytes(Path.Combine(OnnxFixtures.Folder, "fuzz", file)))], data => ReadManaged(data, metadata), s_documented, AllocationBound);
+        corpus.Failures.Should().BeEmpty();
+        corpus.Loaded.Should().Be(0);
+    }
+
     [Fact]
     public void Finding_a_metadata_key_holding_a_nul_byte_is_an_invalid_model_not_a_null_reference()
     {

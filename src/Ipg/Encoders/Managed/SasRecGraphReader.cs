@@ -127,7 +127,7 @@ internal sealed class SasRecGraphReader
         }
 
         // Embeddings: the Gather of item_ids from an [N+1, d] table, scaled by a scalar Mul; the other [·, d] Gather is the positions.
-        var itemGather = _model.Nodes.SingleOrDefault(x => x.OpType == "Gather" && x.Inputs.Length == 2 && x.Inputs[1] == Onnx.OnnxSasRecContract.InputName)
+        var itemGather = _model.Nodes.OnlyOrDefault(x => x.OpType == "Gather" && x.Inputs.Length == 2 && x.Inputs[1] == Onnx.OnnxSasRecContract.InputName)
             ?? throw Unsupported("no single Gather reads item_ids");
         var itemTable = Float(itemGather.Inputs[0], "item embedding table");
         if (!itemTable.HasShape(n + 1, d))
@@ -135,7 +135,7 @@ internal sealed class SasRecGraphReader
             throw Unsupported($"the item table is [{string.Join(", ", itemTable.Dims)}], not [{n + 1}, {d}]");
         }
 
-        var scaleMul = Consumers(itemGather.Outputs[0]).SingleOrDefault(x => x.OpType == "Mul")
+        var scaleMul = Consumers(itemGather.Outputs[0]).OnlyOrDefault(x => x.OpType == "Mul")
             ?? throw Unsupported("the item embeddings are not scaled by a Mul");
         float embeddingScale = ScalarOperand(scaleMul, itemGather.Outputs[0])
             ?? throw Unsupported("the item embedding scale is not a constant scalar");
@@ -236,7 +236,7 @@ internal sealed class SasRecGraphReader
         var query = LinearAbove(node.Inputs[0], ref scale, d, $"{where} query");
         float unused = 1f;
         var key = LinearAbove(node.Inputs[1], ref unused, d, $"{where} key");
-        var context = Consumers(softmax.Outputs[0]).SingleOrDefault(x => x.OpType == "MatMul" && x.Inputs[0] == softmax.Outputs[0])
+        var context = Consumers(softmax.Outputs[0]).OnlyOrDefault(x => x.OpType == "MatMul" && x.Inputs[0] == softmax.Outputs[0])
             ?? throw Unsupported($"{where}: the softmax output does not go into one MatMul");
         var value = LinearAbove(context.Inputs[1], ref unused, d, $"{where} value");
         if (unused != 1f)
@@ -332,7 +332,7 @@ internal sealed class SasRecGraphReader
 
             if (node.OpType == "MatMul" && node.Inputs[0] == tensor)
             {
-                var add = Consumers(node.Outputs[0]).SingleOrDefault(x => x.OpType == "Add")
+                var add = Consumers(node.Outputs[0]).OnlyOrDefault(x => x.OpType == "Add")
                     ?? throw Unsupported($"{what}: the MatMul has no bias Add");
                 var traced = Linear(add.Outputs[0], d, what);
                 return (traced.Weights, add.Outputs[0]);
@@ -429,9 +429,9 @@ internal sealed class SasRecGraphReader
     /// <summary>The LayerNormalization that the residual Add consuming <paramref name="tensor"/> feeds.</summary>
     private LayerNormWeights NormBelow(string tensor, string what)
     {
-        var add = Consumers(tensor).SingleOrDefault(x => x.OpType == "Add")
+        var add = Consumers(tensor).OnlyOrDefault(x => x.OpType == "Add")
             ?? throw Unsupported($"{what}: no residual Add after '{tensor}'");
-        var norm = Consumers(add.Outputs[0]).SingleOrDefault(x => x.OpType == "LayerNormalization")
+        var norm = Consumers(add.Outputs[0]).OnlyOrDefault(x => x.OpType == "LayerNormalization")
             ?? throw Unsupported($"{what}: the residual Add does not feed a LayerNormalization");
         return Norm(norm, what);
     }
@@ -497,5 +497,34 @@ internal sealed class SasRecGraphReader
     {
         string other = node.Inputs.Length == 2 ? (node.Inputs[0] == data ? node.Inputs[1] : node.Inputs[0]) : "";
         return _model.Initializers.TryGetValue(other, out var t) ? t.Scalar : null;
+    }
+}
+
+/// <summary>Graph queries that refuse an ambiguous graph as not recognised rather than throwing from LINQ.</summary>
+internal static class GraphQueries
+{
+    /// <summary>
+    /// The one node that matches, or null when none does. More than one (which <c>SingleOrDefault</c> reported as
+    /// <see cref="InvalidOperationException"/>; the fuzzer found it) throws <see cref="NotSupportedException"/>.
+    /// </summary>
+    public static OnnxNode? OnlyOrDefault(this IEnumerable<OnnxNode> nodes, Func<OnnxNode, bool> match)
+    {
+        OnnxNode? found = null;
+        foreach (var node in nodes)
+        {
+            if (!match(node))
+            {
+                continue;
+            }
+
+            if (found is not null)
+            {
+                throw new NotSupportedException($"the graph is not a SASRec export the managed kernel recognises: {found} and {node} both match where one node is expected");
+            }
+
+            found = node;
+        }
+
+        return found;
     }
 }
