@@ -140,6 +140,19 @@ public class HostileModelTests(ITestOutputHelper output)
         }
     }
 
+    [Theory]
+    [InlineData(4L, 1L << 62)]
+    [InlineData(1L << 32, 1L << 32)]
+    [InlineData(-1L, 4L)]
+    public void A_tensor_shape_whose_size_overflows_is_refused_not_wrapped(long rows, long columns)
+    {
+        // Found by reading the reader after the fuzz finding: 4 × 2⁶² wrapped to 0 elements and passed the size check.
+        byte[] tensor = [.. Mutator.Varint(1 << 3), .. Mutator.Varint((ulong)rows), .. Mutator.Varint(1 << 3), .. Mutator.Varint((ulong)columns), .. Mutator.Varint(2 << 3), 1, .. Mutator.LengthDelimited(8, "w"u8)];
+        byte[] model = [.. Mutator.Varint(1 << 3), 8, .. Mutator.LengthDelimited(7, Mutator.LengthDelimited(5, tensor))];
+
+        FluentActions.Invoking(() => OnnxProtoReader.ReadModel(model)).Should().Throw<InvalidDataException>().WithMessage("*'w' has an invalid shape*");
+    }
+
     /// <summary>Inputs the fuzzer (bench/Ipg.Fuzz) found crashing the reader, kept after the fix as a regression corpus.</summary>
     public static TheoryData<string> FuzzFindings() => [.. Directory.GetFiles(Path.Combine(OnnxFixtures.Folder, "fuzz"), "*.onnx").Select(f => Path.GetFileName(f)).Order()];
 

@@ -21,20 +21,6 @@ internal sealed class OnnxTensor(string name, long[] dims, int dataType, float[]
     /// <summary>The values when <see cref="DataType"/> is int64, else null.</summary>
     public long[]? Longs { get; } = longs;
 
-    public long ElementCount
-    {
-        get
-        {
-            long count = 1;
-            foreach (long d in Dims)
-            {
-                count *= d;
-            }
-
-            return count;
-        }
-    }
-
     public bool HasShape(params long[] dims) => Dims.AsSpan().SequenceEqual(dims);
 
     /// <summary>The single value of a float scalar (or one-element) tensor, else null.</summary>
@@ -483,7 +469,8 @@ internal static class OnnxProtoReader
         long count = 1;
         foreach (long d in shape)
         {
-            if (d < 0 || (count *= d) > Array.MaxLength)
+            // Checked before multiplying: count × d could wrap (e.g. 4 × 2⁶² = 0) and pass a check made after it.
+            if (d < 0 || (d > 0 && count > Array.MaxLength / d) || (count *= d) > Array.MaxLength)
             {
                 throw new InvalidDataException($"Tensor '{name}' has an invalid shape [{string.Join(", ", shape)}].");
             }
