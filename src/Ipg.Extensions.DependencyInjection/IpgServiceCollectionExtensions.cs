@@ -10,7 +10,11 @@ namespace Microsoft.Extensions.DependencyInjection;
 /// <para>Registers, as singletons: <see cref="Ipg.Extensions.DependencyInjection.IpgModelProvider"/>, which loads the
 /// model (the ONNX file of <c>ModelPath</c>, the embedded default, or the encoder your factory builds), builds the
 /// re-ranker and target cache over it and can replace it while serving; and <see cref="Ipg.Extensions.DependencyInjection.IpgServiceOptions"/>
-/// validated with data annotations and <see cref="Ipg.IpgOptions.Validate"/> when the host starts (<c>ValidateOnStart</c>).</para>
+/// validated with data annotations and <see cref="Ipg.IpgOptions.Validate"/> when the host starts (<c>ValidateOnStart</c>).
+/// An <see cref="Microsoft.Extensions.Hosting.IHostedService"/> resolves the provider when the host starts, so the model
+/// is loaded, checked (contract, <c>ExpectedItemCount</c>, the managed kernel's self-check, the look-ahead fit) and
+/// warmed before the first request, and a model that cannot be served fails start-up (log event 2001). Without a host
+/// (a bare <see cref="ServiceCollection"/>), it is loaded on first use.</para>
 /// <para>For services that never swap models, <see cref="Ipg.ISequentialEncoder"/>, <see cref="Ipg.IpgReranker"/> and
 /// <see cref="Ipg.GuidanceTargetCache"/> are registered too: the start-up model's, kept alive until the container is
 /// disposed (then the encoder is disposed when it is <see cref="IDisposable"/>). A service that swaps models
@@ -23,7 +27,8 @@ public static class IpgServiceCollectionExtensions
     /// <summary>
     /// Adds Ipg over an ONNX SASRec: the model at <c>ModelPath</c>, or the default model embedded in the package,
     /// with options bound from <paramref name="configuration"/> (e.g. the <c>"Ipg"</c> section). The model is loaded
-    /// once, on first use, and disposed with the container.
+    /// once — when the host starts (a model that cannot be loaded fails start-up), or on first use in a container
+    /// without a host — and disposed with the container.
     /// </summary>
     /// <param name="services">The service collection.</param>
     /// <param name="configuration">The configuration section holding <see cref="Ipg.Extensions.DependencyInjection.IpgServiceOptions"/>.</param>
@@ -51,7 +56,7 @@ public static class IpgServiceCollectionExtensions
     /// <summary>Adds Ipg with options bound from <paramref name="configuration"/> (e.g. the <c>"Ipg"</c> section) over your own encoder.</summary>
     /// <param name="services">The service collection.</param>
     /// <param name="configuration">The configuration section holding <see cref="Ipg.Extensions.DependencyInjection.IpgServiceOptions"/>.</param>
-    /// <param name="encoderFactory">Builds the encoder once, on first use (e.g. load an ONNX model).</param>
+    /// <param name="encoderFactory">Builds the encoder once, when the host starts or on first use without a host (e.g. load an ONNX model).</param>
     /// <returns>The service collection.</returns>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
     public static IServiceCollection AddIpg(this IServiceCollection services, IConfiguration configuration, Func<IServiceProvider, Ipg.ISequentialEncoder> encoderFactory)
@@ -64,7 +69,7 @@ public static class IpgServiceCollectionExtensions
 
     /// <summary>Adds Ipg with options set in code.</summary>
     /// <param name="services">The service collection.</param>
-    /// <param name="encoderFactory">Builds the encoder once, on first use.</param>
+    /// <param name="encoderFactory">Builds the encoder once, when the host starts or on first use without a host.</param>
     /// <param name="configure">Sets the options; defaults when null.</param>
     /// <returns>The service collection.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="services"/> or <paramref name="encoderFactory"/> is null.</exception>
@@ -97,6 +102,10 @@ public static class IpgServiceCollectionExtensions
 
             return new Ipg.Extensions.DependencyInjection.IpgModelProvider(options, _ => new Ipg.Extensions.DependencyInjection.LoadedEncoder(encoderFactory(sp), null, null, "encoder factory"), loadsFiles: false, loggers);
         });
+
+        // Under a host (ASP.NET Core, the generic host) the model is loaded and checked when the host starts, before the
+        // first request: a model that cannot be loaded fails start-up rather than the first request.
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Hosting.IHostedService, Ipg.Extensions.DependencyInjection.IpgModelStartup>());
 
         // The start-up model's parts, for services that never swap; pinned for the container's lifetime.
         services.TryAddSingleton(static sp => sp.GetRequiredService<Ipg.Extensions.DependencyInjection.IpgModelProvider>().PinStartupModel().Encoder);

@@ -139,6 +139,29 @@ public class IpgServiceCollectionExtensionsTests
     }
 
     [Fact]
+    public async Task Under_a_host_the_model_is_loaded_when_the_host_starts_and_a_missing_one_fails_start_up()
+    {
+        var services = new ServiceCollection().AddLogging();
+        services.AddIpg(o => o.ModelPath = "/nonexistent/model.onnx");
+        using (var provider = services.BuildServiceProvider())
+        {
+            var startup = provider.GetServices<Microsoft.Extensions.Hosting.IHostedService>().Should().ContainSingle().Subject;
+            await FluentActions.Awaiting(() => startup.StartAsync(CancellationToken.None)).Should().ThrowAsync<FileNotFoundException>();
+        }
+
+        var loads = 0;
+        var good = new ServiceCollection().AddLogging();
+        good.AddIpg(_ => { loads++; return new InMemoryEncoder(Table()); });
+        using var started = good.BuildServiceProvider();
+        var hosted = started.GetServices<Microsoft.Extensions.Hosting.IHostedService>().Single();
+        loads.Should().Be(0, "nothing is loaded before the host starts");
+        await hosted.StartAsync(CancellationToken.None);
+        loads.Should().Be(1);
+        started.GetRequiredService<IpgReranker>().Should().NotBeNull();
+        loads.Should().Be(1, "the model the host loaded is the one served");
+    }
+
+    [Fact]
     public void Validates_arguments()
     {
         var services = new ServiceCollection();

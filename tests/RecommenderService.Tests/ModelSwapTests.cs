@@ -32,6 +32,14 @@ public sealed class ModelSwapTests : IDisposable
     }
 
     [Fact]
+    public void A_model_that_cannot_be_loaded_fails_start_up_not_the_first_request()
+    {
+        using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b
+            .UseSetting("Ipg:ModelPath", Path.Combine(_folder, "missing.onnx")));
+        FluentActions.Invoking(() => factory.CreateClient()).Should().Throw<FileNotFoundException>().WithMessage("*missing.onnx*");
+    }
+
+    [Fact]
     public async Task Requests_during_swaps_all_succeed_and_each_response_matches_the_model_version_it_names()
     {
         string path = Path.Combine(_folder, "model.onnx");
