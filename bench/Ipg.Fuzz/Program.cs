@@ -1,5 +1,5 @@
 using Ipg.Encoders;
-using Ipg.Encoders.Managed;
+using Ipg.Tests.Shared;
 using SharpFuzz;
 
 // Coverage-guided fuzzing of the hand-written ONNX protobuf reader (bench/Ipg.Fuzz/run.sh, docs/reliability.md
@@ -14,7 +14,7 @@ if (args.Length > 0 && args[0] == "--replay")
     {
         try
         {
-            Read(File.ReadAllBytes(file), metadata.Value);
+            ManagedModelRead.Run(File.ReadAllBytes(file), metadata.Value);
             Console.WriteLine($"{file}: read");
         }
         catch (Exception e) when (e is InvalidDataException or NotSupportedException)
@@ -38,7 +38,7 @@ Fuzzer.OutOfProcess.Run(stream =>
     stream.CopyTo(buffer);
     try
     {
-        Read(buffer.ToArray(), fixedMetadata);
+        ManagedModelRead.Run(buffer.ToArray(), fixedMetadata);
     }
     catch (Exception e) when (e is InvalidDataException or NotSupportedException)
     {
@@ -47,24 +47,14 @@ Fuzzer.OutOfProcess.Run(stream =>
 });
 return 0;
 
-// What the managed kernel reads of a model: the external-data scan (documented never to throw), the protobuf, the graph.
-static void Read(byte[] data, OnnxSasRecEncoderMetadata metadata)
-{
-    try
-    {
-        OnnxProtoReader.FindExternalData(data);
-    }
-    catch (Exception e)
-    {
-        throw new InvalidOperationException("FindExternalData threw, although it is documented to return null for bytes that are not protobuf.", e);
-    }
-
-    SasRecGraphReader.Read(OnnxProtoReader.ReadModel(data), metadata);
-}
-
 // The contract metadata the graph reader checks against: that of a real model (the fuzzer mutates the graph, not this).
 static (OnnxSasRecEncoderMetadata Value, bool FromFile) Metadata(string? model)
 {
-    using var encoder = model is null ? SasRecDefaultModel.Load() : OnnxSasRecEncoder.Load(model);
-    return (encoder.Metadata, model is not null);
+    if (model is not null)
+    {
+        return (ManagedModelRead.MetadataOf(model), true);
+    }
+
+    using var encoder = SasRecDefaultModel.Load();
+    return (encoder.Metadata, false);
 }

@@ -43,13 +43,9 @@ public class HostileModelTests(ITestOutputHelper output)
         for (var m = 0; m < Models.Length; m++)
         {
             var bytes = File.ReadAllBytes(PathOf(Models[m]));
-            OnnxSasRecEncoderMetadata metadata;
-            using (var encoder = OnnxSasRecEncoder.Load(bytes))
-            {
-                metadata = encoder.Metadata;
-            }
+            var metadata = ManagedModelRead.MetadataOf(PathOf(Models[m]));
 
-            corpus.Run(Mutator.Create(bytes, 2_000, seed: 1000 + m, protobuf: true), data => ReadManaged(data, metadata), s_documented, AllocationBound);
+            corpus.Run(Mutator.Create(bytes, 2_000, seed: 1000 + m, protobuf: true), data => ManagedModelRead.Run(data, metadata), s_documented, AllocationBound);
         }
 
         output.WriteLine(corpus.Report("managed reader"));
@@ -125,10 +121,9 @@ public class HostileModelTests(ITestOutputHelper output)
     {
         var model = NestedModel(depth);
         var corpus = new HostileCorpus();
-        var metadata = OnnxSasRecEncoder.Load(File.ReadAllBytes(PathOf("sasrec-tiny.onnx"))) is var e ? e.Metadata : null!;
-        e.Dispose();
+        var metadata = ManagedModelRead.MetadataOf(PathOf("sasrec-tiny.onnx"));
         var mutant = new Mutant("deep nesting", $"{depth} levels", model);
-        corpus.Run([mutant], data => ReadManaged(data, metadata), s_documented, AllocationBound);
+        corpus.Run([mutant], data => ManagedModelRead.Run(data, metadata), s_documented, AllocationBound);
         corpus.Run([mutant], data => OnnxSasRecEncoder.Load(data).Dispose(), [typeof(InvalidDataException)], AllocationBound);
         output.WriteLine(corpus.Report($"nesting {depth}"));
 
@@ -160,10 +155,9 @@ public class HostileModelTests(ITestOutputHelper output)
     [MemberData(nameof(FuzzFindings))]
     public void Inputs_the_fuzzer_found_are_refused_with_documented_exceptions(string file)
     {
-        var metadata = OnnxSasRecEncoder.Load(File.ReadAllBytes(PathOf("sasrec-tiny.onnx"))) is var e ? e.Metadata : null!;
-        e.Dispose();
+        var metadata = ManagedModelRead.MetadataOf(PathOf("sasrec-tiny.onnx"));
         var corpus = new HostileCorpus();
-        corpus.Run([new Mutant("fuzz finding", file, File.ReadAllBytes(Path.Combine(OnnxFixtures.Folder, "fuzz", file)))], data => ReadManaged(data, metadata), s_documented, AllocationBound);
+        corpus.Run([new Mutant("fuzz finding", file, File.ReadAllBytes(Path.Combine(OnnxFixtures.Folder, "fuzz", file)))], data => ManagedModelRead.Run(data, metadata), s_documented, AllocationBound);
         corpus.Failures.Should().BeEmpty();
         corpus.Loaded.Should().Be(0);
     }
@@ -186,35 +180,14 @@ public class HostileModelTests(ITestOutputHelper output)
     public void Finding_a_node_with_too_few_inputs_is_not_recognised_rather_than_read_past_its_end()
     {
         // The corpus found it: a MatMul whose weight input was lost made the graph reader index past Inputs.
-        var bytes = File.ReadAllBytes(PathOf("sasrec-tiny.onnx"));
-        OnnxSasRecEncoderMetadata metadata;
-        using (var encoder = OnnxSasRecEncoder.Load(bytes))
-        {
-            metadata = encoder.Metadata;
-        }
-
-        var model = OnnxProtoReader.ReadModel(bytes);
+        var metadata = ManagedModelRead.MetadataOf(PathOf("sasrec-tiny.onnx"));
+        var model = OnnxProtoReader.ReadModel(File.ReadAllBytes(PathOf("sasrec-tiny.onnx")));
         var matmul = model.Nodes.FindIndex(n => n.OpType == "MatMul");
         var broken = model.Nodes[matmul];
         model.Nodes[matmul] = new OnnxNode("MatMul", broken.Domain, broken.Inputs[..1], broken.Outputs, broken.Attributes);
 
         FluentActions.Invoking(() => SasRecGraphReader.Read(model, metadata))
             .Should().Throw<NotSupportedException>().WithMessage("*has 1 inputs and 1 outputs, too few for MatMul*");
-    }
-
-    /// <summary>What the managed kernel reads of a model: the external-data scan (documented never to throw), the protobuf and the SASRec graph.</summary>
-    private static void ReadManaged(byte[] data, OnnxSasRecEncoderMetadata metadata)
-    {
-        try
-        {
-            OnnxProtoReader.FindExternalData(data);
-        }
-        catch (Exception e)
-        {
-            throw new InvalidOperationException("FindExternalData threw, although it is documented to return null for bytes that are not protobuf.", e);
-        }
-
-        SasRecGraphReader.Read(OnnxProtoReader.ReadModel(data), metadata);
     }
 
     /// <summary>

@@ -470,10 +470,12 @@ internal static class OnnxProtoReader
         foreach (long d in shape)
         {
             // Checked before multiplying: count × d could wrap (e.g. 4 × 2⁶² = 0) and pass a check made after it.
-            if (d < 0 || (d > 0 && count > Array.MaxLength / d) || (count *= d) > Array.MaxLength)
+            if (d < 0 || (d > 0 && count > Array.MaxLength / d))
             {
                 throw new InvalidDataException($"Tensor '{name}' has an invalid shape [{string.Join(", ", shape)}].");
             }
+
+            count *= d;
         }
 
         float[]? f = null;

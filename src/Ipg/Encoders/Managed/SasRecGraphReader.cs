@@ -114,7 +114,7 @@ internal sealed class SasRecGraphReader
         return new SasRecGraphReader(model).Read(layout, metadata);
     }
 
-    private static NotSupportedException Unsupported(string what) => new($"the graph is not a SASRec export the managed kernel recognises: {what}");
+    internal static NotSupportedException Unsupported(string what) => new($"the graph is not a SASRec export the managed kernel recognises: {what}");
 
     private SasRecWeights Read(SasRecLayout layout, OnnxSasRecEncoderMetadata metadata)
     {
@@ -519,7 +519,7 @@ internal static class GraphQueries
 
             if (found is not null)
             {
-                throw new NotSupportedException($"the graph is not a SASRec export the managed kernel recognises: {found} and {node} both match where one node is expected");
+                throw SasRecGraphReader.Unsupported($"{found} and {node} both match where one node is expected");
             }
 
             found = node;
