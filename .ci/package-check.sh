@@ -15,22 +15,29 @@ trap cleanup EXIT
 
 version="0.1.0-ci.$(date +%s)"
 feed="$work/feed"
-for project in src/Ipg src/Ipg.Extensions.DependencyInjection src/Ipg.Simulation; do
+for project in src/Ipg src/Ipg.Onnx src/Ipg.Extensions.DependencyInjection src/Ipg.Simulation; do
   dotnet pack "$project" -c Release -o "$feed" -p:Version="$version" --nologo -v quiet
 done
 ls "$feed"
-for id in Ipg Ipg.Extensions.DependencyInjection Ipg.Simulation; do
+for id in Ipg Ipg.Onnx Ipg.Extensions.DependencyInjection Ipg.Simulation; do
   test -s "$feed/$id.$version.nupkg" && test -s "$feed/$id.$version.snupkg"
 done
-# The package carries the readme, the licence expression, the XML docs and the embedded default model.
+# The core package carries the readme, the licence expression and the XML docs for both targets, and no ONNX Runtime.
 # (Listings go to files first: `unzip | grep -q` under pipefail fails with SIGPIPE (141) when grep exits early.)
 unzip -l "$feed/Ipg.$version.nupkg" > "$work/ipg-files.txt"
 unzip -p "$feed/Ipg.$version.nupkg" Ipg.nuspec > "$work/ipg.nuspec"
 grep -q 'README.md' "$work/ipg-files.txt"
 grep -q 'lib/net10.0/Ipg.xml' "$work/ipg-files.txt"
+grep -q 'lib/net8.0/Ipg.xml' "$work/ipg-files.txt"
+if grep -qi 'onnxruntime' "$work/ipg.nuspec"; then echo "the core Ipg package must not depend on ONNX Runtime" >&2; exit 1; fi
+# The ONNX package carries the embedded default model and brings ONNX Runtime.
+unzip -l "$feed/Ipg.Onnx.$version.nupkg" > "$work/onnx-files.txt"
+unzip -p "$feed/Ipg.Onnx.$version.nupkg" Ipg.Onnx.nuspec > "$work/onnx.nuspec"
+grep -q 'lib/net8.0/Ipg.Onnx.dll' "$work/onnx-files.txt"
+grep -q 'Microsoft.ML.OnnxRuntime' "$work/onnx.nuspec"
 grep -q '<license type="expression">MIT</license>' "$work/ipg.nuspec"
 
-# QuickStart as a consumer: its own folder, a PackageReference to Ipg from the local feed.
+# QuickStart as a consumer: its own folder, one PackageReference (Ipg.Onnx, which brings Ipg) from the local feed.
 consumer="$work/quickstart"
 mkdir -p "$consumer"
 cp samples/QuickStart/Program.cs "$consumer/"
@@ -45,7 +52,7 @@ cat > "$consumer/QuickStart.csproj" <<XML
     <SelfContained>false</SelfContained>
   </PropertyGroup>
   <ItemGroup>
-    <PackageReference Include="Ipg" Version="$version" />
+    <PackageReference Include="Ipg.Onnx" Version="$version" />
   </ItemGroup>
 </Project>
 XML

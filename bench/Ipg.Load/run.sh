@@ -15,7 +15,7 @@ work="$(mktemp -d)"
 dotnet build "$root/samples/RecommenderService" -c Release --nologo -v quiet
 dotnet build "$root/bench/Ipg.Load" -c Release --nologo -v quiet
 default="$work/default.onnx"
-cp "$root/src/Ipg/Models/sasrec-default.onnx" "$default"
+cp "$root/src/Ipg.Onnx/Models/sasrec-default.onnx" "$default"
 cp "$default" "$work/served.onnx"
 tiny="$root/tests/Ipg.Tests/Fixtures/sasrec-tiny.onnx"
 tiny2="$root/tests/Ipg.Tests/Fixtures/sasrec-tiny-v2.onnx"

@@ -9,7 +9,7 @@ internal static class ModelLoader
     public const string RetrainHint =
         "To retrain the default model on this seed's log: `dotnet run --project src/Ipg.Cli -c Release -- collect-log --seed SEED --out paper-log.txt`, " +
         "then `LOG=paper-log.txt EPOCHS=50 bash tools/sasrec/build_default.sh` (Python with torch; tools/sasrec/README.md), and rebuild Ipg so " +
-        "src/Ipg/Models/sasrec-default.onnx is embedded again; or pass --model with a model trained on it. --force runs anyway (the results then " +
+        "src/Ipg.Onnx/Models/sasrec-default.onnx is embedded again; or pass --model with a model trained on it. --force runs anyway (the results then " +
         "mix a model and a world that do not belong together).";
 
     /// <summary>

@@ -28,7 +28,7 @@ internal static class ServiceModelLoader
             {
                 using (var stream = SasRecDefaultModel.Open())
                 {
-                    sha = Convert.ToHexStringLower(SHA256.HashData(stream));
+                    sha = Convert.ToHexString(SHA256.HashData(stream)).ToLowerInvariant();
                 }
 
                 encoder = SasRecDefaultModel.Load(encoderOptions);
@@ -64,6 +64,6 @@ internal static class ServiceModelLoader
     public static string HashFile(string path)
     {
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        return Convert.ToHexStringLower(SHA256.HashData(stream));
+        return Convert.ToHexString(SHA256.HashData(stream)).ToLowerInvariant();
     }
 }

@@ -49,7 +49,7 @@ public sealed partial class TopicSimulator
     /// states bit for bit. It is also the checksum that ends a saved file.
     /// </summary>
     /// <returns>64 hex characters.</returns>
-    public string ComputeStateHash() => Convert.ToHexStringLower(SHA256.HashData(SerializeBody()));
+    public string ComputeStateHash() => Convert.ToHexString(SHA256.HashData(SerializeBody())).ToLowerInvariant();
 
     /// <summary>Loads a state written by <see cref="Save(Stream)"/>; it continues exactly as the saved simulator would have.</summary>
     /// <param name="source">A readable stream positioned at the start of the state.</param>

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Train the default model (IPG paper settings, spec section 3) on the C# simulator's
-# paper-preset log and write src/Ipg/Models/sasrec-default.onnx + .fixtures.json.
+# paper-preset log and write src/Ipg.Onnx/Models/sasrec-default.onnx + .fixtures.json.
 #   LOG      the "user item" log, required (ipg collect-log --seed 2024 --out FILE)
 #   EPOCHS   training epochs (default 50: held-out quality peaks at 40-60 epochs, README;
 #            the paper used 200)
@@ -16,7 +16,7 @@ py="${PYTHON:-/usr/bin/python3}"
 log="${LOG:?set LOG to the paper-preset log: dotnet run --project src/Ipg.Cli -c Release -- collect-log --seed 2024 --out paper-log.txt}"
 epochs="${EPOCHS:-50}"
 out="$here/out/default"
-models="$root/src/Ipg/Models"
+models="$root/src/Ipg.Onnx/Models"
 mkdir -p "$out" "$models"
 
 "$py" "$here/train.py" --input "$log" --format pairs --item-count 3533 --holdout last \

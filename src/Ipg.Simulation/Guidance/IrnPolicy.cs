@@ -7,7 +7,7 @@ namespace Ipg.Simulation.Guidance;
 
 /// <summary>
 /// IRN (Zhu et al., "Influential Recommender System", ICDE 2023; spec §4) as a policy: a target-conditioned
-/// next-item model (<see cref="ITargetConditionedScorer"/>, e.g. <see cref="OnnxIrnModel"/>) generates an
+/// next-item model (<see cref="ITargetConditionedScorer"/>, e.g. <c>OnnxIrnModel</c> in Ipg.Onnx) generates an
 /// influence path towards the target greedily — each step appends the model's best next item given the history
 /// extended by the path so far, skipping items already in the history or the path — and the policy recommends
 /// from it, <see cref="IrnPlanning.OpenLoop">planned once</see> or <see cref="IrnPlanning.ClosedLoop">re-planned

@@ -37,7 +37,7 @@ public static class PaperReproduction
         using var buffer = new MemoryStream();
         InteractionLogFormat.Write(buffer, interactions);
         buffer.Position = 0;
-        return Convert.ToHexStringLower(SHA256.HashData(buffer));
+        return Convert.ToHexString(SHA256.HashData(buffer)).ToLowerInvariant();
     }
 
     /// <summary>

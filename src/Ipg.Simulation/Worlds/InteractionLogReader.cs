@@ -45,7 +45,7 @@ public static class InteractionLogReader
             throw new ArgumentException($"kind must be a defined InteractionLogKind, got {(int)kind}.", nameof(kind));
         }
 
-        var hash = Convert.ToHexStringLower(SHA256.HashData(content));
+        var hash = Convert.ToHexString(SHA256.HashData(content)).ToLowerInvariant();
         var builder = new Builder();
         using var reader = new StreamReader(new MemoryStream(content, writable: false), Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
         var lineNumber = 0;

@@ -109,10 +109,10 @@ public sealed class RealDataWorld
     public InteractionLogKind SourceKind { get; }
 
     /// <summary>Lower-case hex SHA-256 of the source log file.</summary>
-    public string SourceSha256 => Convert.ToHexStringLower(_sourceSha256);
+    public string SourceSha256 => Convert.ToHexString(_sourceSha256).ToLowerInvariant();
 
     /// <summary>Lower-case hex SHA-256 of the metadata file, or null when topics are k-means clusters.</summary>
-    public string? MetadataSha256 => _metadataSha256 is null ? null : Convert.ToHexStringLower(_metadataSha256);
+    public string? MetadataSha256 => _metadataSha256 is null ? null : Convert.ToHexString(_metadataSha256).ToLowerInvariant();
 
     /// <summary>Users and items the split removed.</summary>
     public WorldDropCounts Dropped { get; }
@@ -193,7 +193,7 @@ public sealed class RealDataWorld
 
     /// <summary>The world hash: lower-case hex SHA-256 of the canonical body, which is also the file's trailing checksum.</summary>
     /// <returns>64 hex characters.</returns>
-    public string ComputeHash() => Convert.ToHexStringLower(SHA256.HashData(SerializeBody()));
+    public string ComputeHash() => Convert.ToHexString(SHA256.HashData(SerializeBody())).ToLowerInvariant();
 
     /// <summary>Writes the world (format of docs/real-data.md) followed by its SHA-256.</summary>
     /// <param name="destination">A writable stream; left open.</param>

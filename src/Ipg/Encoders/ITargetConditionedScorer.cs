@@ -7,7 +7,7 @@ namespace Ipg.Encoders;
 /// </summary>
 /// <remarks>
 /// Ids: items <c>1..N</c> (0 = padding), users <c>1..U</c> with 0 = a user the model does not know (the model
-/// decides what that means; <see cref="OnnxIrnModel"/> uses the mean personal factor). Histories are given
+/// decides what that means; <c>OnnxIrnModel</c> in the Ipg.Onnx package uses the mean personal factor). Histories are given
 /// oldest first; one longer than <see cref="MaxHistoryLength"/> keeps its most recent items.
 /// </remarks>
 public interface ITargetConditionedScorer

@@ -85,7 +85,7 @@ public sealed record LookAheadFit
     public static string ComputeItemTableSha256(ItemEmbeddingTable items)
     {
         ArgumentNullException.ThrowIfNull(items);
-        return Convert.ToHexStringLower(SHA256.HashData(MemoryMarshal.AsBytes(items.Rows)));
+        return Convert.ToHexString(SHA256.HashData(MemoryMarshal.AsBytes(items.Rows))).ToLowerInvariant();
     }
 
     /// <summary>Checks every field (what <see cref="Read"/> runs after parsing).</summary>

@@ -19,7 +19,7 @@ public class ManagedSasRecKernelAllocationTests
         string path = OnnxFixtures.FullPath(model);
         if (!File.Exists(path))
         {
-            return; // the default model is optional (src/Ipg/Models)
+            return; // the default model is optional (src/Ipg.Onnx/Models)
         }
 
         using var encoder = OnnxSasRecEncoder.Load(path, new OnnxSasRecEncoderOptions { Kernel = SasRecKernel.Managed });

@@ -18,7 +18,7 @@ internal static class OnnxFixtures
 
     public static string Broken(string name) => Path.Combine(Folder, "broken", name + ".onnx");
 
-    /// <summary>The committed models that have golden fixtures: the tiny ones, and the default model when src/Ipg/Models has it.</summary>
+    /// <summary>The committed models that have golden fixtures: the tiny ones, and the default model when src/Ipg.Onnx/Models has it.</summary>
     public static TheoryData<string> Models()
     {
         var data = new TheoryData<string>();

@@ -16,7 +16,7 @@ public static class SasRecDefaultModel
     /// <exception cref="InvalidOperationException">The package was built without the model.</exception>
     public static Stream Open() =>
         typeof(SasRecDefaultModel).Assembly.GetManifestResourceStream(ResourceName)
-        ?? throw new InvalidOperationException($"The embedded default model '{ResourceName}' is missing from {typeof(SasRecDefaultModel).Assembly.GetName().Name}; rebuild with src/Ipg/Models/sasrec-default.onnx present (tools/sasrec/README.md says how to train it).");
+        ?? throw new InvalidOperationException($"The embedded default model '{ResourceName}' is missing from {typeof(SasRecDefaultModel).Assembly.GetName().Name}; rebuild with src/Ipg.Onnx/Models/sasrec-default.onnx present (tools/sasrec/README.md says how to train it).");
 
     /// <summary>Loads the embedded model with ONNX Runtime.</summary>
     /// <param name="options">Session options; defaults when null.</param>

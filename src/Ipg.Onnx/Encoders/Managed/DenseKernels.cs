@@ -190,18 +190,18 @@ internal static class DenseKernels
             var v1 = Vector256.Create(Unsafe.Add(ref x1, k));
             var v2 = Vector256.Create(Unsafe.Add(ref x2, k));
             var v3 = Vector256.Create(Unsafe.Add(ref x3, k));
-            a00 = Vector256.FusedMultiplyAdd(v0, w0, a00);
-            a01 = Vector256.FusedMultiplyAdd(v0, w1, a01);
-            a02 = Vector256.FusedMultiplyAdd(v0, w2, a02);
-            a10 = Vector256.FusedMultiplyAdd(v1, w0, a10);
-            a11 = Vector256.FusedMultiplyAdd(v1, w1, a11);
-            a12 = Vector256.FusedMultiplyAdd(v1, w2, a12);
-            a20 = Vector256.FusedMultiplyAdd(v2, w0, a20);
-            a21 = Vector256.FusedMultiplyAdd(v2, w1, a21);
-            a22 = Vector256.FusedMultiplyAdd(v2, w2, a22);
-            a30 = Vector256.FusedMultiplyAdd(v3, w0, a30);
-            a31 = Vector256.FusedMultiplyAdd(v3, w1, a31);
-            a32 = Vector256.FusedMultiplyAdd(v3, w2, a32);
+            a00 = VectorFma.Fused(v0, w0, a00);
+            a01 = VectorFma.Fused(v0, w1, a01);
+            a02 = VectorFma.Fused(v0, w2, a02);
+            a10 = VectorFma.Fused(v1, w0, a10);
+            a11 = VectorFma.Fused(v1, w1, a11);
+            a12 = VectorFma.Fused(v1, w2, a12);
+            a20 = VectorFma.Fused(v2, w0, a20);
+            a21 = VectorFma.Fused(v2, w1, a21);
+            a22 = VectorFma.Fused(v2, w2, a22);
+            a30 = VectorFma.Fused(v3, w0, a30);
+            a31 = VectorFma.Fused(v3, w1, a31);
+            a32 = VectorFma.Fused(v3, w2, a32);
         }
 
         var b0 = Vector256.LoadUnsafe(ref b);
@@ -231,9 +231,9 @@ internal static class DenseKernels
         {
             ref float wk = ref Unsafe.Add(ref w, k * stride);
             var v = Vector256.Create(Unsafe.Add(ref x, k));
-            a0 = Vector256.FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref wk), a0);
-            a1 = Vector256.FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref wk, 8), a1);
-            a2 = Vector256.FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref wk, 16), a2);
+            a0 = VectorFma.Fused(v, Vector256.LoadUnsafe(ref wk), a0);
+            a1 = VectorFma.Fused(v, Vector256.LoadUnsafe(ref wk, 8), a1);
+            a2 = VectorFma.Fused(v, Vector256.LoadUnsafe(ref wk, 16), a2);
         }
 
         Finish(a0, Vector256.LoadUnsafe(ref b), relu).StoreUnsafe(ref y);
@@ -250,10 +250,10 @@ internal static class DenseKernels
         for (int k = 0; k < inputs; k++)
         {
             var wk = Vector256.LoadUnsafe(ref Unsafe.Add(ref w, k * stride));
-            a0 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref x, k)), wk, a0);
-            a1 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref x1, k)), wk, a1);
-            a2 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref x2, k)), wk, a2);
-            a3 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref x3, k)), wk, a3);
+            a0 = VectorFma.Fused(Vector256.Create(Unsafe.Add(ref x, k)), wk, a0);
+            a1 = VectorFma.Fused(Vector256.Create(Unsafe.Add(ref x1, k)), wk, a1);
+            a2 = VectorFma.Fused(Vector256.Create(Unsafe.Add(ref x2, k)), wk, a2);
+            a3 = VectorFma.Fused(Vector256.Create(Unsafe.Add(ref x3, k)), wk, a3);
         }
 
         var bias = Vector256.LoadUnsafe(ref b);
@@ -268,7 +268,7 @@ internal static class DenseKernels
         Vector256<float> a = default;
         for (int k = 0; k < inputs; k++)
         {
-            a = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref x, k)), Vector256.LoadUnsafe(ref Unsafe.Add(ref w, k * stride)), a);
+            a = VectorFma.Fused(Vector256.Create(Unsafe.Add(ref x, k)), Vector256.LoadUnsafe(ref Unsafe.Add(ref w, k * stride)), a);
         }
 
         Finish(a, Vector256.LoadUnsafe(ref b), relu).StoreUnsafe(ref y);
@@ -293,18 +293,18 @@ internal static class DenseKernels
             var v1 = Vector512.Create(Unsafe.Add(ref x1, k));
             var v2 = Vector512.Create(Unsafe.Add(ref x2, k));
             var v3 = Vector512.Create(Unsafe.Add(ref x3, k));
-            a00 = Vector512.FusedMultiplyAdd(v0, w0, a00);
-            a01 = Vector512.FusedMultiplyAdd(v0, w1, a01);
-            a02 = Vector512.FusedMultiplyAdd(v0, w2, a02);
-            a10 = Vector512.FusedMultiplyAdd(v1, w0, a10);
-            a11 = Vector512.FusedMultiplyAdd(v1, w1, a11);
-            a12 = Vector512.FusedMultiplyAdd(v1, w2, a12);
-            a20 = Vector512.FusedMultiplyAdd(v2, w0, a20);
-            a21 = Vector512.FusedMultiplyAdd(v2, w1, a21);
-            a22 = Vector512.FusedMultiplyAdd(v2, w2, a22);
-            a30 = Vector512.FusedMultiplyAdd(v3, w0, a30);
-            a31 = Vector512.FusedMultiplyAdd(v3, w1, a31);
-            a32 = Vector512.FusedMultiplyAdd(v3, w2, a32);
+            a00 = VectorFma.Fused(v0, w0, a00);
+            a01 = VectorFma.Fused(v0, w1, a01);
+            a02 = VectorFma.Fused(v0, w2, a02);
+            a10 = VectorFma.Fused(v1, w0, a10);
+            a11 = VectorFma.Fused(v1, w1, a11);
+            a12 = VectorFma.Fused(v1, w2, a12);
+            a20 = VectorFma.Fused(v2, w0, a20);
+            a21 = VectorFma.Fused(v2, w1, a21);
+            a22 = VectorFma.Fused(v2, w2, a22);
+            a30 = VectorFma.Fused(v3, w0, a30);
+            a31 = VectorFma.Fused(v3, w1, a31);
+            a32 = VectorFma.Fused(v3, w2, a32);
         }
 
         var b0 = Vector512.LoadUnsafe(ref b);
@@ -334,9 +334,9 @@ internal static class DenseKernels
         {
             ref float wk = ref Unsafe.Add(ref w, k * stride);
             var v = Vector512.Create(Unsafe.Add(ref x, k));
-            a0 = Vector512.FusedMultiplyAdd(v, Vector512.LoadUnsafe(ref wk), a0);
-            a1 = Vector512.FusedMultiplyAdd(v, Vector512.LoadUnsafe(ref wk, 16), a1);
-            a2 = Vector512.FusedMultiplyAdd(v, Vector512.LoadUnsafe(ref wk, 32), a2);
+            a0 = VectorFma.Fused(v, Vector512.LoadUnsafe(ref wk), a0);
+            a1 = VectorFma.Fused(v, Vector512.LoadUnsafe(ref wk, 16), a1);
+            a2 = VectorFma.Fused(v, Vector512.LoadUnsafe(ref wk, 32), a2);
         }
 
         Finish(a0, Vector512.LoadUnsafe(ref b), relu).StoreUnsafe(ref y);
@@ -353,10 +353,10 @@ internal static class DenseKernels
         for (int k = 0; k < inputs; k++)
         {
             var wk = Vector512.LoadUnsafe(ref Unsafe.Add(ref w, k * stride));
-            a0 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref x, k)), wk, a0);
-            a1 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref x1, k)), wk, a1);
-            a2 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref x2, k)), wk, a2);
-            a3 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref x3, k)), wk, a3);
+            a0 = VectorFma.Fused(Vector512.Create(Unsafe.Add(ref x, k)), wk, a0);
+            a1 = VectorFma.Fused(Vector512.Create(Unsafe.Add(ref x1, k)), wk, a1);
+            a2 = VectorFma.Fused(Vector512.Create(Unsafe.Add(ref x2, k)), wk, a2);
+            a3 = VectorFma.Fused(Vector512.Create(Unsafe.Add(ref x3, k)), wk, a3);
         }
 
         var bias = Vector512.LoadUnsafe(ref b);
@@ -371,7 +371,7 @@ internal static class DenseKernels
         Vector512<float> a = default;
         for (int k = 0; k < inputs; k++)
         {
-            a = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref x, k)), Vector512.LoadUnsafe(ref Unsafe.Add(ref w, k * stride)), a);
+            a = VectorFma.Fused(Vector512.Create(Unsafe.Add(ref x, k)), Vector512.LoadUnsafe(ref Unsafe.Add(ref w, k * stride)), a);
         }
 
         Finish(a, Vector512.LoadUnsafe(ref b), relu).StoreUnsafe(ref y);
@@ -440,13 +440,13 @@ internal static class DenseKernels
             for (c = 0; c < full; c += 8)
             {
                 var diff = Vector256.LoadUnsafe(ref row, (nuint)c) - mean;
-                squares = Vector256.FusedMultiplyAdd(diff, diff, squares);
+                squares = VectorFma.Fused(diff, diff, squares);
             }
 
             if (full < d)
             {
                 var diff = (Vector256.LoadUnsafe(ref row, (nuint)full) - mean) & tailMask;
-                squares = Vector256.FusedMultiplyAdd(diff, diff, squares);
+                squares = VectorFma.Fused(diff, diff, squares);
             }
 
             var inverse = Vector256.Create(1f / MathF.Sqrt((Vector256.Sum(squares) / d) + epsilon));
@@ -458,7 +458,7 @@ internal static class DenseKernels
                     diff = c < d ? diff & tailMask : Vector256<float>.Zero;
                 }
 
-                Vector256.FusedMultiplyAdd(diff * inverse, Vector256.LoadUnsafe(ref gr, (nuint)c), Vector256.LoadUnsafe(ref br, (nuint)c))
+                VectorFma.Fused(diff * inverse, Vector256.LoadUnsafe(ref gr, (nuint)c), Vector256.LoadUnsafe(ref br, (nuint)c))
                     .StoreUnsafe(ref output, (nuint)c);
             }
         }

@@ -267,7 +267,7 @@ internal sealed class ManagedSasRecKernel
                     for (int c = 0; c < headSize; c++)
                     {
                         var key = Vector256.LoadUnsafe(ref ktr, (nuint)(((f0 + c) * keyStride) + start + j));
-                        acc = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref q, f0 + c) * scale), key, acc);
+                        acc = VectorFma.Fused(Vector256.Create(Unsafe.Add(ref q, f0 + c) * scale), key, acc);
                     }
 
                     if (j + 8 > m)
@@ -314,7 +314,7 @@ internal sealed class ManagedSasRecKernel
                     var acc = Vector256<float>.Zero;
                     for (int j = 0; j < width; j += 8)
                     {
-                        acc = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref row, (nuint)j), Vector256.LoadUnsafe(ref values, (nuint)j), acc);
+                        acc = VectorFma.Fused(Vector256.LoadUnsafe(ref row, (nuint)j), Vector256.LoadUnsafe(ref values, (nuint)j), acc);
                     }
 
                     Unsafe.Add(ref crow, f0 + c) = Vector256.Sum(acc) * inverse;
