@@ -27,9 +27,11 @@ internal static class IpgCommandLine
     /// </summary>
     /// <param name="args">The command line, without the program name.</param>
     /// <param name="error">Where the messages go; standard error by default (tests pass a writer).</param>
-    public static int Invoke(string[] args, TextWriter? error = null)
+    /// <param name="output">Where the help and the version go; standard output by default (tests pass a writer).</param>
+    public static int Invoke(string[] args, TextWriter? error = null, TextWriter? output = null)
     {
         error ??= Console.Error;
+        output ??= Console.Out;
         ParseResult parseResult;
         try
         {
@@ -40,7 +42,9 @@ internal static class IpgCommandLine
             return Report(e, "ipg", error);
         }
 
-        var configuration = new InvocationConfiguration { EnableDefaultExceptionHandler = false, Error = error };
+        // The help names the program by its assembly (Ipg.Cli, which cannot be "ipg": see the project file); users type ipg.
+        using var helpOutput = new ProgramNameWriter(output, RootCommand.ExecutableName, "ipg");
+        var configuration = new InvocationConfiguration { EnableDefaultExceptionHandler = false, Error = error, Output = helpOutput };
         try
         {
             int code = parseResult.Invoke(configuration);
