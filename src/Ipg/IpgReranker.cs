@@ -231,7 +231,7 @@ public sealed class IpgReranker
     /// <param name="exclusions">Per-user exclusions (user index = row index), or null.</param>
     /// <param name="strength">λ in <c>[0, 1]</c> for this call; <see cref="IpgOptions.Strength"/> when null.</param>
     /// <param name="cancellationToken">Cancels between users.</param>
-    /// <remarks>No histories are passed, so a look-ahead model that needs them scores with its shortlist model (use <see cref="Policies.IpgPolicy"/> with histories).</remarks>
+    /// <remarks>No histories are passed, so a look-ahead model that needs them scores with its shortlist model (use <c>IpgPolicy</c> (Ipg.Simulation) with histories).</remarks>
     /// <exception cref="ArgumentException">Lengths disagree, a user vector has a NaN or infinite component (nothing is written), or the exclusion mask has another shape.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is below 1, or λ is out of range.</exception>
     /// <exception cref="OperationCanceledException">Cancelled; rows already written stay valid.</exception>

@@ -15,7 +15,7 @@ namespace Ipg.Guidance;
 /// <remarks>
 /// <para>Costs one encoder call of M histories per request (M is raised to K when K is larger). Needs the
 /// history: on calls that have one (<see cref="IpgReranker.Recommend(ReadOnlySpan{int}, GuidanceTarget, int, ReadOnlySpan{int}, float?)"/>,
-/// <see cref="Policies.IpgPolicy"/>, the history overloads) it re-encodes; on embedding-only calls it scores with
+/// <c>IpgPolicy</c> (Ipg.Simulation), the history overloads) it re-encodes; on embedding-only calls it scores with
 /// the shortlist model alone — never an exception. Allocation-free in steady state (per-thread scratch).</para>
 /// <para>How far the linear assumption is from a real SASRec and what this mode buys: <c>docs/linear-assumption.md</c>.</para>
 /// </remarks>
