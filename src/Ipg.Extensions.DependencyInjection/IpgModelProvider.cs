@@ -96,7 +96,7 @@ public sealed class IpgModelProvider : IDisposable
 
     /// <summary>
     /// Loads the model again (from <paramref name="modelPath"/>, or the configured <c>Ipg:ModelPath</c> / embedded
-    /// default / encoder factory), checks it (the ONNX contract, <c>Ipg:ExpectedItemCount</c>, the look-ahead fit),
+    /// default / encoder factory), checks it (the ONNX contract, <c>Ipg:Encoder:ExpectedItemCount</c>, the look-ahead fit),
     /// warms it with one request, and swaps it in. On failure the current model keeps serving.
     /// </summary>
     /// <param name="modelPath">An ONNX file to load instead of the configured one; null for the configured source.</param>

@@ -128,6 +128,20 @@ public static class IpgServiceCollectionExtensions
                 return ValidateOptionsResult.Fail("Ipg:WatchModelFile needs Ipg:ModelPath: the file to watch.");
             }
 
+            if (options.Encoder is null)
+            {
+                return ValidateOptionsResult.Fail("Ipg:Encoder is null: leave it out for the defaults.");
+            }
+
+            try
+            {
+                options.Encoder.Validate();
+            }
+            catch (ArgumentException e)
+            {
+                return ValidateOptionsResult.Fail($"Ipg:Encoder:{e.ParamName} is out of range (see OnnxSasRecEncoderOptions): {e.Message}");
+            }
+
             try
             {
                 options.ToRerankerOptions();

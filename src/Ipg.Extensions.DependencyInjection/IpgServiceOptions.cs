@@ -9,7 +9,8 @@ namespace Ipg.Extensions.DependencyInjection;
 /// </summary>
 /// <example>
 /// <code language="json">
-/// { "Ipg": { "Form": "Cosine", "LookAhead": "Linear", "Strength": 0.9, "NegativeGuidance": "AccuracyFallback", "MaxResults": 100 } }
+/// { "Ipg": { "Form": "Cosine", "LookAhead": "Linear", "Strength": 0.35, "NegativeGuidance": "AccuracyFallback", "MaxResults": 100,
+///            "Encoder": { "Kernel": "Managed", "BatchParallelism": 2 } } }
 /// </code>
 /// </example>
 public sealed class IpgServiceOptions
@@ -35,21 +36,16 @@ public sealed class IpgServiceOptions
     [Range(typeof(TimeSpan), "00:00:00.1", "01:00:00", ErrorMessage = "Ipg:ModelPollInterval must be between 00:00:00.1 and 01:00:00.")]
     public TimeSpan ModelPollInterval { get; set; } = TimeSpan.FromSeconds(2);
 
-    /// <summary>The item count the model must have (refused at start-up otherwise); null accepts the model's own.</summary>
-    [Range(1, int.MaxValue)]
-    public int? ExpectedItemCount { get; set; }
-
-    /// <summary>ONNX Runtime intra-op threads per request. Default 1: a service runs requests in parallel already.</summary>
-    [Range(1, 256)]
-    public int IntraOpThreads { get; set; } = 1;
-
     /// <summary>
-    /// The encoder's forward pass; see <see cref="OnnxSasRecEncoderOptions.Kernel"/>. Default
-    /// <see cref="SasRecKernel.OnnxRuntime"/>; <see cref="SasRecKernel.Managed"/> is about 2.4× faster on the
-    /// paper-size model and is checked against ONNX Runtime at start-up (a model it cannot run fails start-up).
+    /// The ONNX SASRec encoder's own options (<see cref="OnnxSasRecEncoderOptions"/>, bound from <c>Ipg:Encoder</c>): every
+    /// one of them is settable from configuration, e.g. <c>Ipg:Encoder:Kernel</c> (<see cref="SasRecKernel.Managed"/> is
+    /// about 2.4× faster on the paper-size model and is checked against ONNX Runtime at start-up: a model it cannot
+    /// run fails start-up), <c>Ipg:Encoder:ExpectedItemCount</c>, <c>Ipg:Encoder:IntraOpThreads</c>,
+    /// <c>Ipg:Encoder:BatchParallelism</c>, <c>Ipg:Encoder:MaxBatchSize</c>, <c>Ipg:Encoder:Warmup</c>. Validated at
+    /// start-up by <see cref="OnnxSasRecEncoderOptions.Validate"/>. Used by the <c>AddIpg</c> overloads that load the
+    /// model themselves; an encoder factory builds its own encoder.
     /// </summary>
-    [EnumDataType(typeof(SasRecKernel))]
-    public SasRecKernel Kernel { get; set; } = SasRecKernel.OnnxRuntime;
+    public OnnxSasRecEncoderOptions Encoder { get; set; } = new();
 
     /// <summary>Guiding-score form of the built-in guidance model (<see cref="Guidance.GuidanceModels.Create"/>). Default Cosine, as <see cref="IpgOptions.Default"/>.</summary>
     [EnumDataType(typeof(GuidanceForm))]

@@ -13,12 +13,7 @@ internal static class ServiceModelLoader
     {
         string? path = string.IsNullOrWhiteSpace(pathOverride) ? options.ModelPath : pathOverride;
         bool embedded = string.IsNullOrWhiteSpace(path);
-        var encoderOptions = OnnxSasRecEncoderOptions.Default with
-        {
-            IntraOpThreads = options.IntraOpThreads,
-            Kernel = options.Kernel,
-            ExpectedItemCount = options.ExpectedItemCount,
-        };
+        var encoderOptions = options.Encoder;
         try
         {
             OnnxSasRecEncoder encoder;

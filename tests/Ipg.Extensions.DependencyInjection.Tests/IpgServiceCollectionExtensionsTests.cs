@@ -37,7 +37,10 @@ public class IpgServiceCollectionExtensionsTests
     [InlineData("Ipg:Gamma", "-0.5")]
     [InlineData("Ipg:MaxResults", "0")]
     [InlineData("Ipg:Form", "7")]
-    [InlineData("Ipg:Kernel", "9")]
+    [InlineData("Ipg:Encoder:Kernel", "9")]
+    [InlineData("Ipg:Encoder:BatchParallelism", "0")]
+    [InlineData("Ipg:Encoder:MaxBatchSize", "0")]
+    [InlineData("Ipg:Encoder:IntraOpThreads", "0")]
     public void Invalid_options_fail_at_start_up(string key, string value)
     {
         var services = new ServiceCollection();
@@ -94,7 +97,7 @@ public class IpgServiceCollectionExtensionsTests
     public void Without_an_encoder_factory_the_embedded_default_model_is_served_and_disposed_with_the_container()
     {
         var services = new ServiceCollection().AddLogging();
-        services.AddIpg(Config(("Ipg:Gamma", "0.5"), ("Ipg:ExpectedItemCount", "3533")).GetSection("Ipg"));
+        services.AddIpg(Config(("Ipg:Gamma", "0.5"), ("Ipg:Encoder:ExpectedItemCount", "3533")).GetSection("Ipg"));
         Encoders.OnnxSasRecEncoder encoder;
         using (var provider = services.BuildServiceProvider())
         {
@@ -109,13 +112,43 @@ public class IpgServiceCollectionExtensionsTests
     }
 
     [Fact]
+    public void Every_encoder_option_is_bound_from_configuration_into_the_library_s_own_type()
+    {
+        var services = new ServiceCollection().AddLogging();
+        services.AddIpg(Config(
+            ("Ipg:Encoder:IntraOpThreads", "2"), ("Ipg:Encoder:InterOpThreads", "2"), ("Ipg:Encoder:GraphOptimizationLevel", "ORT_ENABLE_BASIC"),
+            ("Ipg:Encoder:MaxBatchSize", "8"), ("Ipg:Encoder:BatchParallelism", "2"), ("Ipg:Encoder:ExpectedItemCount", "3533"),
+            ("Ipg:Encoder:Warmup", "false"), ("Ipg:Encoder:Kernel", "Managed")).GetSection("Ipg"));
+        using var provider = services.BuildServiceProvider();
+        provider.GetRequiredService<IStartupValidator>().Validate();
+
+        var encoder = provider.GetRequiredService<IpgReranker>().Encoder.Should().BeOfType<Encoders.OnnxSasRecEncoder>().Subject;
+        encoder.Options.Should().Be(new OnnxSasRecEncoderOptions
+        {
+            IntraOpThreads = 2, InterOpThreads = 2, GraphOptimizationLevel = Microsoft.ML.OnnxRuntime.GraphOptimizationLevel.ORT_ENABLE_BASIC,
+            MaxBatchSize = 8, BatchParallelism = 2, ExpectedItemCount = 3533, Warmup = false, Kernel = SasRecKernel.Managed,
+        });
+        OnnxSasRecEncoderOptions.Default.Should().Be(new OnnxSasRecEncoderOptions(), "binding never writes into the shared defaults");
+    }
+
+    [Fact]
+    public void An_encoder_option_out_of_range_fails_start_up_naming_it()
+    {
+        var services = new ServiceCollection();
+        services.AddIpg(Config(("Ipg:Encoder:BatchParallelism", "0")).GetSection("Ipg"));
+        using var provider = services.BuildServiceProvider();
+        FluentActions.Invoking(() => provider.GetRequiredService<IStartupValidator>().Validate())
+            .Should().Throw<OptionsValidationException>().WithMessage("*Ipg:Encoder:BatchParallelism*");
+    }
+
+    [Fact]
     public void The_managed_kernel_is_chosen_from_configuration_and_agrees_with_onnx_runtime()
     {
         int[] history = [1772, 1632, 609, 2843, 3222, 3049, 546, 236];
         RankedItem[] Serve(string kernel)
         {
             var services = new ServiceCollection().AddLogging();
-            services.AddIpg(Config(("Ipg:Kernel", kernel)).GetSection("Ipg"));
+            services.AddIpg(Config(("Ipg:Encoder:Kernel", kernel)).GetSection("Ipg"));
             using var provider = services.BuildServiceProvider();
             provider.GetRequiredService<IStartupValidator>().Validate();
             var reranker = provider.GetRequiredService<IpgReranker>();

@@ -9,6 +9,7 @@ using Ipg.Extensions.DependencyInjection;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace RecommenderService.Tests;
 
@@ -23,10 +24,10 @@ public sealed class ModelSwapTests : IDisposable
 
     private static string Version(string path) => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)))[..16];
 
-    /// <summary>What the library answers directly on <paramref name="path"/>'s model, as (item, r) pairs.</summary>
-    private static (int, float)[] Direct(string path, int[] history, int target, int k)
+    /// <summary>What the library answers directly on <paramref name="path"/>'s model (with the service's encoder options), as (item, r) pairs.</summary>
+    private static (int, float)[] Direct(string path, OnnxSasRecEncoderOptions options, int[] history, int target, int k)
     {
-        using var encoder = OnnxSasRecEncoder.Load(path);
+        using var encoder = OnnxSasRecEncoder.Load(path, options);
         var reranker = new IpgReranker(encoder);
         return reranker.Recommend(history, reranker.PrepareTarget(target), k, excludedItems: history).Select(r => (r.ItemId, r.Score)).ToArray();
     }
@@ -50,10 +51,11 @@ public sealed class ModelSwapTests : IDisposable
             .UseSetting("Ipg:ModelPollInterval", "00:00:00.1"));
         var client = factory.CreateClient();
         int[] history = [3, 17, 42];
+        var encoderOptions = factory.Services.GetRequiredService<IOptions<IpgServiceOptions>>().Value.Encoder;
         var expected = new Dictionary<string, (int, float)[]>
         {
-            [Version(TinyV1)] = Direct(TinyV1, history, 7, 5),
-            [Version(TinyV2)] = Direct(TinyV2, history, 7, 5),
+            [Version(TinyV1)] = Direct(TinyV1, encoderOptions, history, 7, 5),
+            [Version(TinyV2)] = Direct(TinyV2, encoderOptions, history, 7, 5),
         };
         expected[Version(TinyV1)].Should().NotEqual(expected[Version(TinyV2)], "the two models must be told apart by their answers");
 
