@@ -6,6 +6,8 @@
 # Exit code 1 on any 5xx, transport error, wrong status or wrong answer.
 # Usage: bench/Ipg.Load/run.sh [levels = 1,4,16,64] [seconds = 60] [swap seconds = 60]
 set -euo pipefail
+# The host step of docs/reliability.md ("Telemetry: a host step"): keep ONNX Runtime's upload client out.
+export ORT_DISABLE_TELEMETRY=1
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 levels="${1:-1,4,16,64}"
 seconds="${2:-60}"

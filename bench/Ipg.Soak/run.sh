@@ -3,6 +3,8 @@
 # warm-up and every 100,000 calls, and calls/s. Exit code 1 if memory grew by 5 % or more.
 # Usage: bench/Ipg.Soak/run.sh [model.onnx] [calls] [threads]
 set -euo pipefail
+# The host step of docs/reliability.md ("Telemetry: a host step"): keep ONNX Runtime's upload client out.
+export ORT_DISABLE_TELEMETRY=1
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 model="${1:-$root/tests/Ipg.Tests/Fixtures/sasrec-tiny.onnx}"
 calls="${2:-1000000}"

@@ -47,8 +47,6 @@ public sealed class OnnxSasRecEncoder : ISequentialEncoder, IDisposable
     /// <summary>1 once <see cref="DisableOnnxRuntimeTelemetry"/> has run in this process.</summary>
     private static int s_telemetryDisabled;
 
-    private const string DisableTelemetryVariable = "ORT_DISABLE_TELEMETRY";
-
     private readonly InferenceSession _session;
     private readonly ItemEmbeddingTable _items;
     private readonly OnnxSasRecEncoderMetadata _metadata;
@@ -558,19 +556,12 @@ public sealed class OnnxSasRecEncoder : ISequentialEncoder, IDisposable
     }
 
     /// <summary>
-    /// Turns ONNX Runtime's telemetry off for the process, once, before the first session is created. The Linux
-    /// build of ONNX Runtime 1.31 embeds a 1DS telemetry client (<c>telemetry_1ds.cc</c>, libcurl, a SQLite
-    /// event cache) that uploads to <c>mobile.events.data.microsoft.com</c> from a background thread. Every
-    /// upload attempt starts three short-lived threads (one HTTP operation and two resolver threads), each with
-    /// its own glibc malloc arena and thread stack, so a serving process grows its private memory in steps at
-    /// irregular times (docs/reliability.md, "Memory stays flat"); it is also network traffic a recommender
-    /// library should not cause on its users' behalf. <see cref="OrtEnv.DisableTelemetryEvents"/> alone does not
-    /// stop the uploads (the events queued when the environment was created keep being retried); the client is
-    /// only left out when <c>ORT_DISABLE_TELEMETRY</c> is in the native environment when ONNX Runtime starts, so
-    /// it is set here (unless the host already set it) before the first ONNX Runtime call. .NET's
-    /// <see cref="Environment.SetEnvironmentVariable(string, string)"/> does not reach the native environment
-    /// on Unix, hence <c>setenv</c>. If ONNX Runtime was started earlier by other code, only
-    /// <see cref="OrtEnv.DisableTelemetryEvents"/> applies.
+    /// Turns ONNX Runtime's telemetry events off, once, before the first session is created, through ONNX Runtime's
+    /// own API (<see cref="OrtEnv.DisableTelemetryEvents"/>). The library changes nothing else in the process: in
+    /// particular it does not touch the environment. The Linux build of ONNX Runtime also embeds a 1DS upload client
+    /// (<c>mobile.events.data.microsoft.com</c>) that only stays out when <c>ORT_DISABLE_TELEMETRY=1</c> is in the
+    /// process's environment when ONNX Runtime starts, which only the host can arrange (docs/reliability.md,
+    /// "Telemetry: a host step").
     /// </summary>
     private static void DisableOnnxRuntimeTelemetry()
     {
@@ -579,24 +570,8 @@ public sealed class OnnxSasRecEncoder : ISequentialEncoder, IDisposable
             return;
         }
 
-        if (OperatingSystem.IsLinux())
-        {
-            try
-            {
-                _ = NativeSetEnv(DisableTelemetryVariable, "1", overwrite: 0);
-            }
-            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
-            {
-                // Not glibc (e.g. musl): nothing to set; DisableTelemetryEvents below still applies.
-            }
-        }
-
         OrtEnv.Instance().DisableTelemetryEvents();
     }
-
-    [DllImport("libc.so.6", EntryPoint = "setenv", BestFitMapping = false, ThrowOnUnmappableChar = true)]
-    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-    private static extern int NativeSetEnv([MarshalAs(UnmanagedType.LPUTF8Str)] string name, [MarshalAs(UnmanagedType.LPUTF8Str)] string value, int overwrite);
 
     /// <summary>Requests only <c>item_embeddings</c>, with one all-padding row as the (required) input.</summary>
     private static ItemEmbeddingTable FetchItemTable(InferenceSession session, OnnxSasRecEncoderMetadata metadata, string source)
