@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Proves the packages work the way a consumer uses them:
 #  1. packs the library packages into a local folder feed;
-#  2. builds and runs QuickStart, outside the repository, against the packed Ipg package (no project reference);
-#  3. starts samples/RecommenderService on loopback and makes real HTTP requests against it.
+#  2. builds and runs QuickStart, outside the repository, against the packed Ipg.Onnx package (no project reference);
+#  3. publishes the same QuickStart for .NET 8, self-contained (the runtime pack comes from NuGet), runs it on the
+#     .NET 8 runtime and compares its top-10 with the .NET 10 run's;
+#  4. builds samples/OwnEmbeddings against the core Ipg package alone: no ONNX Runtime native library in its bin/;
+#  5. packs the ipg tool per platform, checks the linux-x64 package's size, installs it from the feed and runs it;
+#  6. starts samples/RecommenderService on loopback and makes real HTTP requests against it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work="$(mktemp -d)"
@@ -72,9 +76,62 @@ natives=$(find "$work/publish" -name 'libonnxruntime*' | wc -l)
 echo "published native ONNX Runtime files for linux-x64: $natives"
 test "$(find "$work/publish" -path '*runtimes*' | wc -l)" -eq 0
 
+# The same QuickStart on .NET 8: a self-contained linux-x64 publish (runtime pack from NuGet), run on that runtime.
+consumer8="$work/quickstart-net8"
+mkdir -p "$consumer8"
+cp samples/QuickStart/Program.cs "$consumer8/"
+echo 'Console.WriteLine($"Runtime: {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}");' >> "$consumer8/Program.cs"
+sed -e 's|<TargetFramework>net10.0</TargetFramework>|<TargetFramework>net8.0</TargetFramework>|' \
+    -e 's|<SelfContained>false</SelfContained>|<SelfContained>true</SelfContained>|' "$consumer/QuickStart.csproj" > "$consumer8/QuickStart.csproj"
+cp "$consumer/nuget.config" "$consumer8/"
+(cd "$consumer8" && dotnet publish -c Release -o "$work/publish-net8" -v quiet --nologo)
+"$work/publish-net8/QuickStart" | tee "$work/quickstart-net8.out"
+grep -q '^Runtime: \.NET 8\.' "$work/quickstart-net8.out"
+grep -E '^ +[0-9]+ ' "$work/quickstart.out" > "$work/top10-net10.txt"
+grep -E '^ +[0-9]+ ' "$work/quickstart-net8.out" > "$work/top10-net8.txt"
+test "$(wc -l < "$work/top10-net8.txt")" -eq 10
+diff "$work/top10-net10.txt" "$work/top10-net8.txt"
+echo ".NET 8 self-contained consumer printed the same top-10 as .NET 10"
+
+# A service whose model is not ONNX takes the core package alone: no ONNX Runtime anywhere in its output.
+own="$work/own-embeddings"
+mkdir -p "$own"
+cp samples/OwnEmbeddings/Program.cs "$consumer/nuget.config" "$own/"
+cat > "$own/OwnEmbeddings.csproj" <<XML
+<Project Sdk="Microsoft.NET.Sdk">
+  <PropertyGroup>
+    <OutputType>Exe</OutputType>
+    <TargetFramework>net10.0</TargetFramework>
+    <Nullable>enable</Nullable>
+    <ImplicitUsings>enable</ImplicitUsings>
+  </PropertyGroup>
+  <ItemGroup>
+    <PackageReference Include="Ipg" Version="$version" />
+  </ItemGroup>
+</Project>
+XML
+(cd "$own" && dotnet build -c Release -o "$work/own-bin" -v quiet --nologo)
+if find "$work/own-bin" -iname '*onnxruntime*' | grep -q .; then echo "the core package brought ONNX Runtime into bin/" >&2; exit 1; fi
+test ! -e "$work/own-bin/runtimes"
+dotnet "$work/own-bin/OwnEmbeddings.dll" | tee "$work/own.out"
+test "$(grep -cE '^ +[0-9]+ ' "$work/own.out")" -eq 10
+echo "InMemoryEncoder consumer: core package only, no ONNX Runtime in bin/"
+
+# The ipg tool: one package per platform, the linux-x64 one at most 60 MB; installed from the feed, it runs.
+dotnet pack src/Ipg.Cli -c Release -o "$feed" -p:Version="$version" --nologo -v quiet
+tool_pkg="$feed/Ipg.Cli.linux-x64.$version.nupkg"
+test -s "$feed/Ipg.Cli.$version.nupkg" && test -s "$tool_pkg"
+tool_bytes=$(stat -c %s "$tool_pkg")
+echo "ipg tool package for linux-x64: $tool_bytes bytes"
+test "$tool_bytes" -le $((60 * 1024 * 1024))
+dotnet tool install --tool-path "$work/tool" --add-source "$feed" Ipg.Cli --version "$version" > /dev/null
+"$work/tool/ipg" --help > "$work/tool-help.txt"
+grep -q '^  ipg \[command\] \[options\]' "$work/tool-help.txt"
+echo "installed ipg tool runs ($(du -sh "$work/tool" | cut -f1) installed)"
+
 # The service on loopback.
 port=$((20000 + RANDOM % 20000))
-(cd samples/RecommenderService/bin/Release/net10.0 && exec dotnet RecommenderService.dll --urls "http://127.0.0.1:$port") > "$work/service.log" 2>&1 &
+(cd samples/RecommenderService/bin/Release/net10.0 && ORT_DISABLE_TELEMETRY=1 exec dotnet RecommenderService.dll --urls "http://127.0.0.1:$port") > "$work/service.log" 2>&1 &
 svc_pid=$!
 for _ in $(seq 1 60); do
   curl -sf "http://127.0.0.1:$port/health" > "$work/health.json" && break
