@@ -17,7 +17,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-version="0.1.0-ci.$(date +%s)"
+version="0.2.0-ci.$(date +%s)"
 feed="$work/feed"
 for project in src/Ipg src/Ipg.Onnx src/Ipg.Extensions.DependencyInjection src/Ipg.Simulation; do
   dotnet pack "$project" -c Release -o "$feed" -p:Version="$version" --nologo -v quiet

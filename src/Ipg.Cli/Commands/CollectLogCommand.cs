@@ -19,7 +19,7 @@ internal static class CollectLogCommand
         var output = new Option<FileInfo>("--out") { Description = "Interaction log to write (\"user item\" per line, 1-based).", Required = true };
         var stateOut = new Option<FileInfo?>("--state-out") { Description = "Where to save the simulator state at the end of collection." };
 
-        var command = new Command("collect-log", "Collect the training interaction log from the topic simulator (spec §3).")
+        var command = new Command("collect-log", "Collect the training interaction log from the topic simulator (docs/method.md §3).")
         {
             users, items, rounds, seed, output, stateOut,
         };

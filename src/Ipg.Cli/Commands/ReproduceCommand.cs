@@ -20,7 +20,7 @@ internal static class ReproduceCommand
     {
         var setup = new ExperimentSetup("results", ReproductionOptions.Default.Users!.Value, ReproductionOptions.Default.Targets);
         var irn = new Option<FileInfo?>("--irn") { Description = "An ONNX IRN (docs/irn.md) trained on the same log: adds the rows IRN (open loop) and IRN (closed loop)." };
-        var command = new Command("reproduce", "Run the paper's experiment (spec §3–4) on the embedded default and print HR/IoI/IoR per policy.");
+        var command = new Command("reproduce", "Run the paper's experiment (docs/method.md §3–4) on the embedded default and print HR/IoI/IoR per policy.");
         foreach (var option in setup.Options)
         {
             command.Options.Add(option);
