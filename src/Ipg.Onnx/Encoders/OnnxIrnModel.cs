@@ -92,7 +92,7 @@ public sealed class OnnxIrnModel : ITargetConditionedScorer, IDisposable
         }
 
         InferenceSession session;
-        using (var options = OnnxSasRecEncoder.CreateSessionOptions(1, 1, GraphOptimizationLevel.ORT_ENABLE_ALL))
+        using (var options = Onnx.OnnxSasRecLoader.CreateSessionOptions(1, 1, GraphOptimizationLevel.ORT_ENABLE_ALL))
         {
             try
             {

@@ -117,7 +117,7 @@ public class OnnxSasRecEncoderTests(ITestOutputHelper output)
         var row = new long[fixtures.MaxLength];
         foreach (var c in fixtures.Cases)
         {
-            OnnxSasRecEncoder.WriteRow(c.History, row);
+            Ipg.Encoders.Onnx.OnnxRuntimeForward.WriteRow(c.History, row);
             row.Should().Equal(c.InputIds, $"case {c.Name}");
         }
     }

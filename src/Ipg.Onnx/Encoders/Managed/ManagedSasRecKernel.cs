@@ -21,7 +21,7 @@ namespace Ipg.Encoders.Managed;
 /// <para><b>Threading.</b> The weights are read-only; each thread has its own scratch (<see cref="Workspace"/>),
 /// so concurrent calls are safe and a call allocates nothing once its thread's scratch exists.</para>
 /// </remarks>
-internal sealed class ManagedSasRecKernel
+internal sealed class ManagedSasRecKernel : IUserForward
 {
     private readonly SasRecLayout _layout;
     private readonly int _d;
@@ -68,6 +68,20 @@ internal sealed class ManagedSasRecKernel
     public int Dimension => _d;
 
     public int MaxLength => _length;
+
+    /// <inheritdoc />
+    public void EncodeChunk(IReadOnlyList<ReadOnlyMemory<int>> histories, int start, int rows, Span<float> destination, CancellationToken cancellationToken)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            Encode(histories[start + r].Span, destination.Slice(r * _d, _d));
+        }
+    }
+
+    /// <summary>Nothing to release: the weights are managed arrays.</summary>
+    public void Dispose()
+    {
+    }
 
     /// <summary>Encodes one validated history (ids 1..N, oldest first) into <c>destination[..d]</c>.</summary>
     public void Encode(ReadOnlySpan<int> history, Span<float> destination)

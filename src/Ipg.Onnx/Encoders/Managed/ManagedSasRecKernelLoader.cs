@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Globalization;
 
 namespace Ipg.Encoders.Managed;
@@ -88,59 +87,6 @@ internal static class ManagedSasRecKernelLoader
                     $"on a history of {history.Length} items the user embeddings differ by up to {worst:G3} (allowed {Tolerance * scale:G3}), " +
                     $"so the graph is not computed the way the kernel assumes. {Advice}"));
             }
-        }
-    }
-
-    /// <summary>
-    /// <see cref="OnnxSasRecEncoder.EncodeBatch"/> with the managed kernel, for validated histories: chunks of
-    /// <paramref name="chunk"/> users, cancellation checked before each chunk, and with
-    /// <paramref name="parallelism"/> &gt; 1 up to that many chunks at a time.
-    /// </summary>
-    public static void EncodeBatch(ManagedSasRecKernel kernel, IReadOnlyList<ReadOnlyMemory<int>> histories, Span<float> destination, int chunk, int parallelism, CancellationToken cancellationToken)
-    {
-        int count = histories.Count;
-        int d = kernel.Dimension;
-        if (parallelism > 1 && count > chunk)
-        {
-            // In its own method: the lambda's closure would otherwise be allocated on every call, the
-            // sequential ones included (the exact look-ahead's batches of M are sequential and allocation-free).
-            EncodeChunksInParallel(kernel, histories, destination, chunk, parallelism, cancellationToken);
-            return;
-        }
-
-        for (int start = 0; start < count; start += chunk)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            int end = Math.Min(count, start + chunk);
-            for (int u = start; u < end; u++)
-            {
-                kernel.Encode(histories[u].Span, destination.Slice(u * d, d));
-            }
-        }
-    }
-
-    private static void EncodeChunksInParallel(ManagedSasRecKernel kernel, IReadOnlyList<ReadOnlyMemory<int>> histories, Span<float> destination, int chunk, int parallelism, CancellationToken cancellationToken)
-    {
-        int count = histories.Count;
-        int d = kernel.Dimension;
-        int chunks = (count + chunk - 1) / chunk;
-        float[] all = ArrayPool<float>.Shared.Rent(count * d);
-        try
-        {
-            var parallel = new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken };
-            Parallel.For(0, chunks, parallel, c =>
-            {
-                int end = Math.Min(count, (c + 1) * chunk);
-                for (int u = c * chunk; u < end; u++)
-                {
-                    kernel.Encode(histories[u].Span, all.AsSpan(u * d, d));
-                }
-            });
-            all.AsSpan(0, count * d).CopyTo(destination);
-        }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(all);
         }
     }
 }
