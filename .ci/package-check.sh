@@ -34,6 +34,17 @@ grep -q 'README.md' "$work/ipg-files.txt"
 grep -q 'lib/net10.0/Ipg.xml' "$work/ipg-files.txt"
 grep -q 'lib/net8.0/Ipg.xml' "$work/ipg-files.txt"
 if grep -qi 'onnxruntime' "$work/ipg.nuspec"; then echo "the core Ipg package must not depend on ONNX Runtime" >&2; exit 1; fi
+# Every package carries its own README, with absolute links only (relative ones break on a package page).
+for id in Ipg Ipg.Onnx Ipg.Extensions.DependencyInjection Ipg.Simulation; do
+  unzip -p "$feed/$id.$version.nupkg" README.md > "$work/$id-readme.md"
+  head -1 "$work/$id-readme.md" | grep -qx "# $id" || { echo "$id: the package README is not its own" >&2; exit 1; }
+  python3 - "$work/$id-readme.md" "$id" <<'PY'
+import re, sys
+links = re.findall(r"\]\(([^)\s]+)\)", open(sys.argv[1], encoding="utf-8").read())
+relative = [l for l in links if not re.match(r"https?://", l)]
+assert links and not relative, f"{sys.argv[2]}: relative links in the package README: {relative}"
+PY
+done
 # The ONNX package carries the embedded default model and brings ONNX Runtime.
 unzip -l "$feed/Ipg.Onnx.$version.nupkg" > "$work/onnx-files.txt"
 unzip -p "$feed/Ipg.Onnx.$version.nupkg" Ipg.Onnx.nuspec > "$work/onnx.nuspec"
