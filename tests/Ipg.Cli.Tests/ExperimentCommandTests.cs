@@ -43,6 +43,41 @@ public class ExperimentCommandTests
     }
 
     [Fact]
+    public void A_short_run_for_one_target_reports_its_own_last_round_and_no_interval()
+    {
+        var dir = Directory.CreateTempSubdirectory("ipg-reproduce-short-");
+        try
+        {
+            Invoke("reproduce", "--users", "30", "--targets", "1", "--rounds", "3", "--out", dir.FullName).Should().Be(0);
+
+            using var doc = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(dir.FullName, "results.json")));
+            foreach (var policy in doc.RootElement.GetProperty("policies").EnumerateArray())
+            {
+                policy.GetProperty("HR@3").GetDouble().Should().BeInRange(0, 1);
+                policy.TryGetProperty("HR@5", out _).Should().BeFalse("a 3-round run has no K = 5");
+                policy.GetProperty("IoI@3_ci95").ValueKind.Should().Be(JsonValueKind.Null, "one target has no interval across targets");
+            }
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData(3, new[] { 3 })]
+    [InlineData(5, new[] { 5 })]
+    [InlineData(12, new[] { 5, 10, 12 })]
+    [InlineData(20, new[] { 5, 10, 15, 20 })]
+    [InlineData(30, new[] { 5, 10, 15, 20 })]
+    public void The_table_checkpoints_follow_the_rounds(int rounds, int[] expected) =>
+        Ipg.Simulation.Reproduction.ReproductionReport.TableCheckpointsFor(rounds).Should().Equal(expected);
+
+    [Fact]
+    public void An_interval_of_one_target_prints_as_n_a() =>
+        Ipg.Simulation.Reproduction.ReproductionReport.FormatInterval(new Ipg.Simulation.Metrics.MetricEstimate(0.5, double.NaN, double.NaN, 1)).Should().Be("n/a");
+
+    [Fact]
     public void Reproduce_with_irn_adds_the_open_and_closed_loop_rows_before_random()
     {
         var dir = Directory.CreateTempSubdirectory("ipg-reproduce-irn-");

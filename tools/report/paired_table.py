@@ -50,7 +50,7 @@ def main():
     for x in policies:
         ci = x[f"IoI@{k}_ci95"]
         cells = [x["name"]] + [f"{x[f'HR@{c}']:.3f}" for c in ks] + [f"{x[f'IoI@{c}']:.3f}" for c in ks]
-        cells += [f"[{ci[0]:.3f}, {ci[1]:.3f}]", f"{x[f'IoR@{k}']:.0f}"]
+        cells += ["n/a" if ci is None else f"[{ci[0]:.3f}, {ci[1]:.3f}]", f"{x[f'IoR@{k}']:.0f}"]
         for metric in ("HR", "IoI"):
             # Per-target values are the K = rounds checkpoint (results.json "targets" entries).
             d = [u - v for u, v in zip(per_target(x, metric), per_target(ref, metric))]

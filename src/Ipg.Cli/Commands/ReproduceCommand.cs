@@ -116,7 +116,7 @@ internal static class ReproduceCommand
             }
 
             AnsiConsole.Write(ResultsTable.Build(result.Policies));
-            Console.WriteLine("HR@K: click rate over the first K rounds; IoI@K: increase of the true preference for the target after K rounds; IoR@20: rise of its true rank; means over targets, CI across targets.");
+            Console.WriteLine("HR@K: click rate over the first K rounds; IoI@K: increase of the true preference for the target after K rounds; IoR: rise of its true rank; means over targets; the CI is a Student-t 95 % interval across targets (n/a for one target).");
 
             var outDir = parseResult.GetValue(setup.Output)!;
             outDir.Create();

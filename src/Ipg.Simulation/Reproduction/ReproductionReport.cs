@@ -14,6 +14,41 @@ public static class ReproductionReport
     /// <summary>The checkpoints reported in the flat keys (<c>HR@5</c> … <c>IoR@20</c>), as in the paper's tables.</summary>
     public static IReadOnlyList<int> TableCheckpoints { get; } = [5, 10, 15, 20];
 
+    /// <summary>
+    /// The checkpoints reported for a run of <paramref name="rounds"/> rounds: <see cref="TableCheckpoints"/> up to
+    /// <paramref name="rounds"/>, and <paramref name="rounds"/> itself when the run is shorter than the last of them
+    /// (a 3-round run reports K = 3; a 12-round run K = 5, 10 and 12).
+    /// </summary>
+    /// <param name="rounds">The rounds the run made (≥ 1).</param>
+    /// <returns>The checkpoints, increasing.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="rounds"/> is below 1.</exception>
+    public static IReadOnlyList<int> TableCheckpointsFor(int rounds)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(rounds, 1);
+        var ks = TableCheckpoints.Where(k => k <= rounds).ToList();
+        if (rounds < TableCheckpoints[^1] && (ks.Count == 0 || ks[^1] != rounds))
+        {
+            ks.Add(rounds);
+        }
+
+        return ks;
+    }
+
+    /// <summary>The checkpoints of <see cref="TableCheckpointsFor(int)"/> for a policy's result (its last recorded round).</summary>
+    /// <param name="result">A policy's result.</param>
+    /// <returns>The checkpoints; empty when nothing was recorded.</returns>
+    public static IReadOnlyList<int> TableCheckpointsFor(GuidanceResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        return result.Summary.Count == 0 ? [] : TableCheckpointsFor(result.Summary[^1].Rounds);
+    }
+
+    /// <summary>The 95 % interval as text: "[lo, hi]", or "n/a" when it is undefined (one target).</summary>
+    /// <param name="estimate">The estimate.</param>
+    /// <returns>The text.</returns>
+    public static string FormatInterval(MetricEstimate estimate) =>
+        double.IsFinite(estimate.HalfWidth) ? $"[{Format(estimate.Lower)}, {Format(estimate.Upper)}]" : "n/a";
+
     /// <summary>Writes the JSON document to <paramref name="destination"/>.</summary>
     /// <param name="destination">A writable stream.</param>
     /// <param name="result">The results.</param>
@@ -120,9 +155,10 @@ public static class ReproductionReport
         {
             json.WriteNull("guidance");
         }
+        var checkpoints = TableCheckpointsFor(policy);
         foreach (var (metric, pick) in Metrics())
         {
-            foreach (int k in TableCheckpoints)
+            foreach (int k in checkpoints)
             {
                 if (At(policy, k) is { } s)
                 {
@@ -133,11 +169,18 @@ public static class ReproductionReport
 
         foreach (var (metric, pick) in Metrics())
         {
-            foreach (int k in TableCheckpoints)
+            foreach (int k in checkpoints)
             {
                 if (At(policy, k) is { } s)
                 {
                     var e = pick(s);
+                    if (!double.IsFinite(e.HalfWidth))
+                    {
+                        // One target: no interval across targets (not [mean, mean], and not [0, 0]).
+                        json.WriteNull($"{metric}@{k}_ci95");
+                        continue;
+                    }
+
                     json.WriteStartArray($"{metric}@{k}_ci95");
                     json.WriteNumberValue(Round(e.Lower));
                     json.WriteNumberValue(Round(e.Upper));
