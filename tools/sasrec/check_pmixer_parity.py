@@ -35,7 +35,8 @@ from train import Evaluator  # noqa: E402
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("checkpoint")
-    p.add_argument("--data", default="/work/shared/data/ml-1m-sasrec_gSASRec-split")
+    shared = os.environ.get("SHARED") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared")
+    p.add_argument("--data", default=os.path.join(shared, "data", "ml-1m-sasrec_gSASRec-split"))
     p.add_argument("--users", type=int, default=16)
     p.add_argument("--heads", type=int, default=None)
     p.add_argument("--threads", type=int, default=1)

@@ -5,11 +5,11 @@
 #   out/ml1m-ours.onnx   + out/ml1m-ours.fixtures.json     our trainer on ML-1M (if out/ml1m-ours.pt
 #                                                          exists; train it with train_ml1m.sh)
 # and prints the torch parity / layout check of the stock checkpoint.
-# Environment: SHARED (default /work/shared), PYTHON (default /usr/bin/python3).
+# Environment: SHARED (the shared data folder; default: `shared` beside the checkout), PYTHON (default /usr/bin/python3).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 py="${PYTHON:-/usr/bin/python3}"
-shared="${SHARED:-/work/shared}"
+shared="${SHARED:-$(cd "$here/../../.." && pwd)/shared}"
 data="$shared/data/ml-1m-sasrec_gSASRec-split"
 ckpt="$shared/models/pmixer-sasrec-ml1m/SASRec.epoch=1000.lr=0.001.layer=2.head=1.hidden=50.maxlen=200.pth"
 out="$here/out"

@@ -6,7 +6,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 py="${PYTHON:-/usr/bin/python3}"
-data="${SHARED:-/work/shared}/data/ml-1m-sasrec_gSASRec-split"
+data="${SHARED:-$(cd "$here/../../.." && pwd)/shared}/data/ml-1m-sasrec_gSASRec-split"
 mkdir -p "$here/out"
 "$py" "$here/train.py" --input "$data/train/input.txt" --format seq \
   --eval-input "$data/val/input.txt" --eval-format seq --eval-targets "$data/val/output.txt" \
