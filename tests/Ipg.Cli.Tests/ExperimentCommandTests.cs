@@ -112,9 +112,9 @@ public class ExperimentCommandTests
             var lines = File.ReadAllLines(Path.Combine(dir.FullName, "sweep.csv"));
             lines[0].Should().Be("series,setting,HR@2,IoI@2,IoI@2_ci95_low,IoI@2_ci95_high,IoR@2,seconds,guidance,strength");
             lines.Should().HaveCount(1 + 18 + 4 + (3 * 7) + 1, "9 values of γ under 2 negative-guidance policies, 2 forms × 2 policies, 7 strengths × 3 guidance models, and SASRec");
-            lines.Should().Contain(l => l.StartsWith("\"λ, cosine\",\"0.35\",", StringComparison.Ordinal) && l.EndsWith(",\"cosine\",0.35", StringComparison.Ordinal));
-            lines.Should().Contain(l => l.StartsWith("\"λ, affine(a=0.916,b=4.734)\",\"0\",", StringComparison.Ordinal));
-            lines.Should().Contain(l => l.StartsWith("\"IPG Absolute (Raw), γ\",\"0.5\",", StringComparison.Ordinal));
+            lines.Should().Contain(l => l.StartsWith("\"λ, cosine\",0.35,", StringComparison.Ordinal) && l.EndsWith(",cosine,0.35", StringComparison.Ordinal));
+            lines.Should().Contain(l => l.StartsWith("\"λ, affine(a=0.916,b=4.734)\",0,", StringComparison.Ordinal));
+            lines.Should().Contain(l => l.StartsWith("\"IPG Absolute (Raw), γ\",0.5,", StringComparison.Ordinal));
             File.ReadAllBytes(Path.Combine(dir.FullName, "frontier.png")).Take(4).Should().Equal(new byte[] { 0x89, 0x50, 0x4E, 0x47 });
         }
         finally

@@ -42,7 +42,10 @@ def main():
         name = r[0]
         if name.startswith("IPG Absolute") or name.startswith("IPG form") or name.startswith("IPG exact"):
             continue
-        series.setdefault(name, []).append((r[1], float(r[2]), float(r[3]), float(r[4]), float(r[5])))
+        # An empty interval field means one target (no interval): draw no bar.
+        lo = float(r[4]) if r[4] else float(r[3])
+        hi = float(r[5]) if r[5] else float(r[3])
+        series.setdefault(name, []).append((r[1], float(r[2]), float(r[3]), lo, hi))
 
     fig, ax = plt.subplots(figsize=(9, 6.5))
     markers = "os^Dv<>pPXh*"

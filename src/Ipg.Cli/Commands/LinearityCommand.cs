@@ -491,15 +491,15 @@ internal static class LinearityCommand
 
     private static void WriteBucketsCsv(Stream stream, LinearityReport report)
     {
-        using var writer = new StreamWriter(stream, new UTF8Encoding(false), leaveOpen: true) { NewLine = "\n" };
         var m = report.Options.ShortlistSizes;
-        writer.WriteLine("bucket,min_length,max_length,histories,pairs,pearson_g,spearman_g,spearman_r,top_k_overlap_r,top1_agreement,"
-            + string.Concat(m.Select(x => $"exact_best_in_linear_top{x},"))
-            + "gamma_logged,residual_logged,gamma_candidates,residual_candidates,a_logged,b_logged,residual_ab_logged,a_candidates,b_candidates,residual_ab_candidates,"
-            + "affine_spearman_r,affine_top_k_overlap_r,affine_top1_agreement");
-        foreach (var b in report.Buckets.Append(report.Overall))
-        {
-            writer.WriteLine(string.Join(',', new[]
+        string[] header =
+        [
+            "bucket", "min_length", "max_length", "histories", "pairs", "pearson_g", "spearman_g", "spearman_r", "top_k_overlap_r", "top1_agreement",
+            .. m.Select(x => $"exact_best_in_linear_top{x}"),
+            "gamma_logged", "residual_logged", "gamma_candidates", "residual_candidates", "a_logged", "b_logged", "residual_ab_logged",
+            "a_candidates", "b_candidates", "residual_ab_candidates", "affine_spearman_r", "affine_top_k_overlap_r", "affine_top1_agreement",
+        ];
+        CsvOutput.Write(stream, header, report.Buckets.Append(report.Overall).Select(b => (IReadOnlyList<string>)new[]
             {
                 b.Label, b.MinLength.ToString(CultureInfo.InvariantCulture), b.MaxLength == int.MaxValue ? string.Empty : b.MaxLength.ToString(CultureInfo.InvariantCulture),
                 b.Histories.ToString(CultureInfo.InvariantCulture), b.Pairs.ToString(CultureInfo.InvariantCulture),
@@ -510,28 +510,30 @@ internal static class LinearityCommand
                 R(b.LoggedMoves.A), R(b.LoggedMoves.B), R(b.LoggedMoves.UnconstrainedRelativeResidual),
                 R(b.CandidateMoves.A), R(b.CandidateMoves.B), R(b.CandidateMoves.UnconstrainedRelativeResidual),
                 R(b.AffineSpearmanScore), R(b.AffineTopKOverlap), R(b.AffineTop1Agreement),
-            ])));
-        }
+            ]).ToArray()));
     }
 
     private static void WriteGuidanceCsv(Stream stream, List<GuidanceRow> rows, int k)
     {
-        using var writer = new StreamWriter(stream, new UTF8Encoding(false), leaveOpen: true) { NewLine = "\n" };
-        writer.WriteLine($"policy,HR@{k},HR@{k}_ci95_low,HR@{k}_ci95_high,IoI@{k},IoI@{k}_ci95_low,IoI@{k}_ci95_high,dHR@{k},dHR@{k}_ci95_low,dHR@{k}_ci95_high,dIoI@{k},dIoI@{k}_ci95_low,dIoI@{k}_ci95_high,seconds");
-        foreach (var r in rows)
-        {
-            writer.WriteLine(string.Join(',', $"\"{r.Policy}\"",
-                R(r.HitRate.Mean), R(r.HitRate.Lower), R(r.HitRate.Upper),
-                R(r.IncreaseOfInterest.Mean), R(r.IncreaseOfInterest.Lower), R(r.IncreaseOfInterest.Upper),
-                R(r.HitRateVersusLinear.Mean), R(r.HitRateVersusLinear.Lower), R(r.HitRateVersusLinear.Upper),
-                R(r.InterestVersusLinear.Mean), R(r.InterestVersusLinear.Lower), R(r.InterestVersusLinear.Upper),
-                R(r.Seconds)));
-        }
+        string[] header =
+        [
+            "policy", $"HR@{k}", $"HR@{k}_ci95_low", $"HR@{k}_ci95_high", $"IoI@{k}", $"IoI@{k}_ci95_low", $"IoI@{k}_ci95_high",
+            $"dHR@{k}", $"dHR@{k}_ci95_low", $"dHR@{k}_ci95_high", $"dIoI@{k}", $"dIoI@{k}_ci95_low", $"dIoI@{k}_ci95_high", "seconds",
+        ];
+        CsvOutput.Write(stream, header, rows.Select(r => (IReadOnlyList<string>)
+        [
+            r.Policy,
+            R(r.HitRate.Mean), R(r.HitRate.Lower), R(r.HitRate.Upper),
+            R(r.IncreaseOfInterest.Mean), R(r.IncreaseOfInterest.Lower), R(r.IncreaseOfInterest.Upper),
+            R(r.HitRateVersusLinear.Mean), R(r.HitRateVersusLinear.Lower), R(r.HitRateVersusLinear.Upper),
+            R(r.InterestVersusLinear.Mean), R(r.InterestVersusLinear.Lower), R(r.InterestVersusLinear.Upper),
+            R(r.Seconds),
+        ]));
     }
 
     private static string F(double value, int digits = 3) => double.IsNaN(value) ? "–" : value.ToString("F" + digits.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
 
     private static string Ci(MetricEstimate e) => double.IsNaN(e.HalfWidth) ? "–" : $"[[{F(e.Lower)}, {F(e.Upper)}]]";
 
-    private static string R(double value) => double.IsNaN(value) ? string.Empty : value.ToString("G6", CultureInfo.InvariantCulture);
+    private static string R(double value) => CsvOutput.Number(value, "G6");
 }

@@ -189,17 +189,22 @@ internal static class SweepCommand
             var outDir = parseResult.GetValue(setup.Output)!;
             outDir.Create();
             string csv = Path.Combine(outDir.FullName, "sweep.csv");
-            AtomicFile.Write(csv, stream =>
-            {
-                using var writer = new StreamWriter(stream, new UTF8Encoding(false), leaveOpen: true);
-                writer.WriteLine($"series,setting,HR@{k},IoI@{k},IoI@{k}_ci95_low,IoI@{k}_ci95_high,IoR@{k},seconds,guidance,strength");
-                foreach (var (series, setting, result) in rows)
+            AtomicFile.Write(csv, stream => CsvOutput.Write(
+                stream,
+                ["series", "setting", $"HR@{k}", $"IoI@{k}", $"IoI@{k}_ci95_low", $"IoI@{k}_ci95_high", $"IoR@{k}", "seconds", "guidance", "strength"],
+                rows.Select(row =>
                 {
-                    var last = ReproductionReport.At(result, k)!;
-                    writer.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"\"{series}\",\"{setting}\",{last.HitRate.Mean:F6},{last.IncreaseOfInterest.Mean:F6},{last.IncreaseOfInterest.Lower:F6},{last.IncreaseOfInterest.Upper:F6},{last.IncreaseOfRanking.Mean:F3},{result.Elapsed.TotalSeconds:F2},\"{result.Guidance?.Model ?? ""}\",{(result.Guidance is null ? "" : result.Guidance.Strength.ToString("0.###", CultureInfo.InvariantCulture))}"));
-                }
-            });
+                    var last = ReproductionReport.At(row.Result, k)!;
+                    return (IReadOnlyList<string>)
+                    [
+                        row.Series, row.Setting,
+                        CsvOutput.Number(last.HitRate.Mean, "F6"), CsvOutput.Number(last.IncreaseOfInterest.Mean, "F6"),
+                        CsvOutput.Number(last.IncreaseOfInterest.Lower, "F6"), CsvOutput.Number(last.IncreaseOfInterest.Upper, "F6"),
+                        CsvOutput.Number(last.IncreaseOfRanking.Mean, "F3"), CsvOutput.Number(row.Result.Elapsed.TotalSeconds, "F2"),
+                        row.Result.Guidance?.Model ?? string.Empty,
+                        row.Result.Guidance is null ? string.Empty : row.Result.Guidance.Strength.ToString("0.###", CultureInfo.InvariantCulture),
+                    ];
+                })));
 
             string png = Path.Combine(outDir.FullName, "frontier.png");
             ResultsPlots.Frontier(
