@@ -12,7 +12,7 @@ minutes="${1:-30}"
 work="${2:-/tmp/ipg-fuzz}"
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-fixtures="$root/tests/Ipg.Tests/Fixtures"
+fixtures="$root/tests/Ipg.Onnx.Tests/Fixtures"
 
 command -v afl-fuzz >/dev/null || { echo "afl-fuzz not found: install AFL++ (Debian: apt-get install afl++)." >&2; exit 2; }
 mkdir -p "$work"

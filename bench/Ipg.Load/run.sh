@@ -19,8 +19,8 @@ dotnet build "$root/bench/Ipg.Load" -c Release --nologo -v quiet
 default="$work/default.onnx"
 cp "$root/src/Ipg.Onnx/Models/sasrec-default.onnx" "$default"
 cp "$default" "$work/served.onnx"
-tiny="$root/tests/Ipg.Tests/Fixtures/sasrec-tiny.onnx"
-tiny2="$root/tests/Ipg.Tests/Fixtures/sasrec-tiny-v2.onnx"
+tiny="$root/tests/Ipg.Onnx.Tests/Fixtures/sasrec-tiny.onnx"
+tiny2="$root/tests/Ipg.Onnx.Tests/Fixtures/sasrec-tiny-v2.onnx"
 
 Ipg__ModelPath="$work/served.onnx" Ipg__WatchModelFile=true Ipg__ModelPollInterval=00:00:00.5 Logging__LogLevel__Default=Warning \
   dotnet "$root/samples/RecommenderService/bin/Release/net10.0/RecommenderService.dll" --contentRoot "$root/samples/RecommenderService/bin/Release/net10.0" --urls "http://127.0.0.1:$port" >"$work/service.log" 2>&1 &

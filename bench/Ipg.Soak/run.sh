@@ -6,7 +6,7 @@ set -euo pipefail
 # The host step of docs/reliability.md ("Telemetry: a host step"): keep ONNX Runtime's upload client out.
 export ORT_DISABLE_TELEMETRY=1
 root="$(cd "$(dirname "$0")/../.." && pwd)"
-model="${1:-$root/tests/Ipg.Tests/Fixtures/sasrec-tiny.onnx}"
+model="${1:-$root/tests/Ipg.Onnx.Tests/Fixtures/sasrec-tiny.onnx}"
 calls="${2:-1000000}"
 threads="${3:-1}"
 dotnet build "$root/bench/Ipg.Soak" -c Release --nologo -v quiet

@@ -1,6 +1,6 @@
 namespace Ipg.Cli.Tests;
 
-/// <summary>The ONNX fixtures of tests/Ipg.Tests/Fixtures, found from the test's output folder.</summary>
+/// <summary>The ONNX fixtures of tests/Ipg.Onnx.Tests/Fixtures, found from the test's output folder.</summary>
 internal static class TestModels
 {
     /// <summary>The path of a fixture, e.g. <c>Fixture("sasrec-tiny.onnx")</c> or <c>Fixture("broken", "mini.onnx")</c>.</summary>
@@ -12,6 +12,6 @@ internal static class TestModels
             dir = dir.Parent;
         }
 
-        return Path.Combine([dir!.FullName, "tests", "Ipg.Tests", "Fixtures", .. parts]);
+        return Path.Combine([dir!.FullName, "tests", "Ipg.Onnx.Tests", "Fixtures", .. parts]);
     }
 }

@@ -10,6 +10,12 @@ namespace Ipg.Tests.Shared;
 /// </summary>
 internal sealed class HostileCorpus
 {
+    /// <summary>
+    /// The managed allocation bound of one read of a mutant: 8 bytes per byte of the file (the model reader copies the
+    /// file once into floats, the graph reader once more into its own weights) plus 4 MiB.
+    /// </summary>
+    public static long AllocationBound(Mutant mutant) => (8L * mutant.Bytes.Length) + (4L << 20);
+
     /// <summary>A load slower than this is run again; a mutant that is slow twice is a hang.</summary>
     public static readonly TimeSpan HangLimit = TimeSpan.FromSeconds(1);
 

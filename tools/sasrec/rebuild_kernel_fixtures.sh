@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Extra tiny models for the managed SASRec kernel's tests (tests/Ipg.Tests/Fixtures/kernel):
+# Extra tiny models for the managed SASRec kernel's tests (tests/Ipg.Onnx.Tests/Fixtures/kernel):
 # the layouts and export options the two main tiny models do not cover (pmixer-v3-prenorm,
 # pmixer-v3-postnorm, --last-position-only), with hidden sizes that are not multiples of the
 # SIMD width and several head sizes. Seconds on one core; no external data.
@@ -9,7 +9,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 py="${PYTHON:-/usr/bin/python3}"
 out="$here/out/kernel"
-fix="$root/tests/Ipg.Tests/Fixtures/kernel"
+fix="$root/tests/Ipg.Onnx.Tests/Fixtures/kernel"
 mkdir -p "$out" "$fix"
 
 "$py" "$here/synth_log.py" --users 200 --items 60 --mean-clicks 20 --topics 6 --seed 3 \

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Rebuild the two tiny test models and their fixtures (seconds on one core).
-#   tests/Ipg.Tests/Fixtures/sasrec-tiny.onnx      layout pmixer-v1 (our training layout,
+#   tests/Ipg.Onnx.Tests/Fixtures/sasrec-tiny.onnx      layout pmixer-v1 (our training layout,
 #                                                  positions zero_based_all_slots)
-#   tests/Ipg.Tests/Fixtures/sasrec-tiny-v2.onnx   layout pmixer-v2 (stock pmixer checkpoints,
+#   tests/Ipg.Onnx.Tests/Fixtures/sasrec-tiny-v2.onnx   layout pmixer-v2 (stock pmixer checkpoints,
 #                                                  positions one_based_zero_padding)
 # Both are trained on a synthetic log written by synth_log.py (no external data).
 # Usage: tools/sasrec/rebuild_tiny.sh   (from anywhere; PYTHON overrides the interpreter)
@@ -11,7 +11,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 py="${PYTHON:-/usr/bin/python3}"
 out="$here/out/tiny"
-fix="$root/tests/Ipg.Tests/Fixtures"
+fix="$root/tests/Ipg.Onnx.Tests/Fixtures"
 mkdir -p "$out" "$fix"
 
 "$py" "$here/synth_log.py" --users 300 --items 100 --mean-clicks 25 --topics 8 --seed 1 \

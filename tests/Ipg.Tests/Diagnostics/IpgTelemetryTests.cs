@@ -5,9 +5,6 @@ using Microsoft.Extensions.Logging;
 
 namespace Ipg.Tests.Diagnostics;
 
-[CollectionDefinition(nameof(TelemetryCollection), DisableParallelization = true)]
-public sealed class TelemetryCollection;
-
 [Collection(nameof(TelemetryCollection))]
 public class IpgTelemetryTests
 {

@@ -38,14 +38,14 @@ public class HostileFitTests(ITestOutputHelper output)
         var file = FitFile();
         LookAheadFit.Read(new MemoryStream(file)).A.Should().Be(0.93, "the unmutated file reads");
         var corpus = new HostileCorpus();
-        corpus.Run(Mutator.Create(file, 2_000, seed: 41), Read, s_documented, HostileModelTests.AllocationBound);
-        corpus.Run(ForgedNumbers(file), Read, s_documented, HostileModelTests.AllocationBound);
-        corpus.Run(ForgedStrings(file), Read, s_documented, HostileModelTests.AllocationBound);
+        corpus.Run(Mutator.Create(file, 2_000, seed: 41), Read, s_documented, HostileCorpus.AllocationBound);
+        corpus.Run(ForgedNumbers(file), Read, s_documented, HostileCorpus.AllocationBound);
+        corpus.Run(ForgedStrings(file), Read, s_documented, HostileCorpus.AllocationBound);
         corpus.Run(
             new[] { 10, 100, 1_000, 100_000 }.Select(depth => new Mutant("deep nesting", $"{depth} levels", Mutator.DeepJson(file, depth))),
             Read,
             s_documented,
-            HostileModelTests.AllocationBound);
+            HostileCorpus.AllocationBound);
 
         output.WriteLine(corpus.Report($"look-ahead fit ({file.Length:N0} bytes)"));
         corpus.Failures.Should().BeEmpty();

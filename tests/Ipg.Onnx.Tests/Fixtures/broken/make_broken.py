@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""Write the small ONNX models of the OnnxSasRecEncoder contract tests (tests/Ipg.Tests/Fixtures/broken/).
+"""Write the small ONNX models of the OnnxSasRecEncoder contract tests (tests/Ipg.Onnx.Tests/Fixtures/broken/).
 
 Needs only the `onnx` Python package (Debian: python3-onnx); no torch. Run from anywhere:
 
-    /usr/bin/python3 tests/Ipg.Tests/Fixtures/broken/make_broken.py
+    /usr/bin/python3 tests/Ipg.Onnx.Tests/Fixtures/broken/make_broken.py
 
 `mini.onnx` follows the Ipg SASRec contract v1 (docs/onnx-contract.md) with a tiny, hand-checkable
 graph instead of SASRec: L = 3 slots, d = 4, N = 5 items, item table row i = [i, i/2, -i, 1] (row 0 =
@@ -35,7 +35,7 @@ META = {
     "ipg.position_convention": "test_weighted_sum",
     "ipg.layout": "test-mini",
     "ipg.training_log_sha256": "",
-    "ipg.producer": "tests/Ipg.Tests/Fixtures/broken/make_broken.py",
+    "ipg.producer": "tests/Ipg.Onnx.Tests/Fixtures/broken/make_broken.py",
 }
 
 

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""Write the ONNX models of the external-data tests (tests/Ipg.Tests/Fixtures/external/).
+"""Write the ONNX models of the external-data tests (tests/Ipg.Onnx.Tests/Fixtures/external/).
 
 Needs only the `onnx` Python package (Debian: python3-onnx). Run from anywhere:
 
-    /usr/bin/python3 tests/Ipg.Tests/Fixtures/external/make_external.py
+    /usr/bin/python3 tests/Ipg.Onnx.Tests/Fixtures/external/make_external.py
 
 Each model is ../broken/mini.onnx (the contract's tiny hand-checkable model) with its item table `table` (6 x 4
 floats, 96 bytes) moved out of the file into external data (ONNX `data_location = EXTERNAL`) at a location the

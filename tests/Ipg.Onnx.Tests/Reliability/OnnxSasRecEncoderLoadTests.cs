@@ -4,13 +4,6 @@ using Xunit.Abstractions;
 
 namespace Ipg.Tests.Reliability;
 
-/// <summary>Runs alone (no other test class in parallel), so that process-wide memory readings mean something.</summary>
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class SerialReliabilityCollection
-{
-    public const string Name = "Serial reliability";
-}
-
 /// <summary>
 /// Load on the shared ONNX encoder (docs/reliability.md, "Properties and load"): many threads through one session
 /// give the sequential results bit for bit, and memory stays flat over many calls. Scaled down to run in seconds;

@@ -26,11 +26,8 @@ public class HostileModelTests(ITestOutputHelper output)
         "kernel/sasrec-v3-prenorm.onnx",
     ];
 
-    /// <summary>
-    /// The managed allocation bound of one load: 8 bytes per byte of the file (the reader copies the file once into
-    /// floats, the graph reader once more into its own weights) plus 4 MiB.
-    /// </summary>
-    internal static long AllocationBound(Mutant mutant) => (8L * mutant.Bytes.Length) + (4L << 20);
+    /// <summary>The managed allocation bound of one load (<see cref="HostileCorpus.AllocationBound"/>).</summary>
+    internal static long AllocationBound(Mutant mutant) => HostileCorpus.AllocationBound(mutant);
 
     private static readonly Type[] s_documented = [typeof(InvalidDataException), typeof(NotSupportedException)];
 
