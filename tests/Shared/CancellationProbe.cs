@@ -8,6 +8,24 @@ namespace Ipg.Tests.Shared;
 /// </summary>
 internal static class CancellationProbe
 {
+    /// <summary>How long after the cancel request a call must have thrown (generous: a shared 2-core VM under load).</summary>
+    public static readonly TimeSpan Bound = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long after the call starts the cancel is requested.</summary>
+    public static readonly TimeSpan Delay = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
+    /// <see cref="Measure"/> with <see cref="Delay"/>, logging the latency through <paramref name="log"/> and asserting it is
+    /// below <see cref="Bound"/>.
+    /// </summary>
+    public static TimeSpan AssertPrompt(Action<string> log, string what, Action<CancellationToken> call)
+    {
+        var latency = Measure(call, Delay, TimeSpan.FromSeconds(60));
+        log($"{what}: threw {latency.TotalMilliseconds:F0} ms after the cancel");
+        latency.Should().BeLessThan(Bound, what);
+        return latency;
+    }
+
     /// <summary>
     /// Runs <paramref name="call"/> over and over (so that a fast machine cannot finish the workload before the
     /// cancel arrives) until it throws, cancels after <paramref name="delay"/> from a dedicated thread, and returns

@@ -13,19 +13,8 @@ namespace Ipg.Tests.Reliability;
 [Collection(SerialReliabilityCollection.Name)]
 public class CancellationTests(ITestOutputHelper output)
 {
-    /// <summary>How long after the cancel request the call must have thrown (generous: a shared 2-core VM under load).</summary>
-    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(2);
-
-    private static readonly TimeSpan Delay = TimeSpan.FromMilliseconds(100);
-
-    /// <summary>Cancels <paramref name="call"/> (run repeatedly) from another thread after the delay; asserts it threw within the bound.</summary>
-    private TimeSpan CancelDuring(string what, Action<CancellationToken> call)
-    {
-        var latency = Ipg.Tests.Shared.CancellationProbe.Measure(call, Delay, TimeSpan.FromSeconds(60));
-        output.WriteLine($"{what}: threw {latency.TotalMilliseconds:F0} ms after the cancel");
-        latency.Should().BeLessThan(Bound, what);
-        return latency;
-    }
+    private TimeSpan CancelDuring(string what, Action<CancellationToken> call) =>
+        Ipg.Tests.Shared.CancellationProbe.AssertPrompt(output.WriteLine, what, call);
 
     private sealed record Workload(InMemoryEncoder Encoder, IpgReranker Reranker, GuidanceTarget Target, float[] Users, int UserCount);
 
