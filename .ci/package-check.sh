@@ -34,6 +34,12 @@ grep -q 'README.md' "$work/ipg-files.txt"
 grep -q 'lib/net10.0/Ipg.xml' "$work/ipg-files.txt"
 grep -q 'lib/net8.0/Ipg.xml' "$work/ipg-files.txt"
 if grep -qi 'onnxruntime' "$work/ipg.nuspec"; then echo "the core Ipg package must not depend on ONNX Runtime" >&2; exit 1; fi
+# The shipped XML docs hold the public API only (src/Directory.Build.targets): no entry for an internal type.
+for tfm in net8.0 net10.0; do
+  unzip -p "$feed/Ipg.$version.nupkg" "lib/$tfm/Ipg.xml" > "$work/ipg-$tfm.xml"
+  grep -q 'name="T:Ipg.IpgReranker"' "$work/ipg-$tfm.xml"
+  if grep -q -e 'name="T:Ipg.TopKSelector"' -e 'name="T:Ipg.Scoring"' "$work/ipg-$tfm.xml"; then echo "Ipg ($tfm): the XML docs carry internal types" >&2; exit 1; fi
+done
 # Every package carries its own README, with absolute links only (relative ones break on a package page).
 for id in Ipg Ipg.Onnx Ipg.Extensions.DependencyInjection Ipg.Simulation; do
   unzip -p "$feed/$id.$version.nupkg" README.md > "$work/$id-readme.md"
