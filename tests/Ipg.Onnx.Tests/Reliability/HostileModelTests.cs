@@ -160,6 +160,34 @@ public class HostileModelTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Finding_a_name_that_is_not_utf8_is_refused_but_still_scanned_for_external_data()
+    {
+        // F10, found by holding the reader to Google.Protobuf: invalid UTF-8 was decoded to U+FFFD, so two names that
+        // differ only in invalid bytes read as one.
+        var bytes = File.ReadAllBytes(PathOf("sasrec-tiny.onnx"));
+        var at = bytes.AsSpan().IndexOf("MatMul"u8);
+        at.Should().BePositive();
+        bytes[at + 1] = 0xFF;
+        FluentActions.Invoking(() => OnnxProtoReader.ReadModel(bytes)).Should().Throw<InvalidDataException>().WithMessage("*not valid protobuf (a string that is not UTF-8)*");
+
+        // The external-data scan reads tensor names leniently: ONNX Runtime does not check UTF-8 and would load the file.
+        var external = File.ReadAllBytes(PathOf("external/mini-external-local.onnx"));
+        var before = OnnxProtoReader.FindExternalData(external);
+        before.Should().StartWith("tensor '");
+        var name = before!.Split('\'')[1];
+        var nameBytes = Encoding.UTF8.GetBytes(name);
+        int nameAt, changed = 0;
+        while ((nameAt = external.AsSpan().IndexOf(nameBytes)) >= 0)
+        {
+            external[nameAt] = 0xFF;   // every use of the name: the node's input and the tensor itself
+            changed++;
+        }
+
+        changed.Should().BePositive();
+        OnnxProtoReader.FindExternalData(external).Should().StartWith("tensor '\uFFFD");
+    }
+
+    [Fact]
     public void Finding_a_metadata_key_holding_a_nul_byte_is_an_invalid_model_not_a_null_reference()
     {
         // The corpus found it: ONNX Runtime's .NET wrapper threw NullReferenceException reading such a key.
