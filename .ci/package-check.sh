@@ -110,6 +110,24 @@ test "$(wc -l < "$work/top10-net8.txt")" -eq 10
 diff "$work/top10-net10.txt" "$work/top10-net8.txt"
 echo ".NET 8 self-contained consumer printed the same top-10 as .NET 10"
 
+# The README's GPU recipe: the CPU build's assets excluded, ONNX Runtime's CUDA build (Linux natives) referenced
+# instead. No GPU here: the CUDA build runs on its CPU provider, so the top-10 must match and the CUDA provider must be
+# compiled into the native library that was loaded.
+gpu="$work/quickstart-gpu"
+mkdir -p "$gpu"
+cp samples/QuickStart/Program.cs "$consumer/nuget.config" "$gpu/"
+echo 'Console.WriteLine($"Providers: {string.Join(",", Microsoft.ML.OnnxRuntime.OrtEnv.Instance().GetAvailableProviders())}");' >> "$gpu/Program.cs"
+ort_version=$(sed -n 's|.*<PackageVersion Include="Microsoft.ML.OnnxRuntime" Version="\([^"]*\)".*|\1|p' Directory.Packages.props)
+sed -e "s|    <PackageReference Include=\"Ipg.Onnx\" Version=\"$version\" />|&\n    <PackageReference Include=\"Microsoft.ML.OnnxRuntime\" Version=\"$ort_version\" ExcludeAssets=\"all\" />\n    <PackageReference Include=\"Microsoft.ML.OnnxRuntime.Gpu.Linux\" Version=\"1.31.0\" />|" \
+  "$consumer/QuickStart.csproj" > "$gpu/QuickStart.csproj"
+grep -q 'OnnxRuntime.Gpu.Linux' "$gpu/QuickStart.csproj"
+(cd "$gpu" && dotnet build -c Release -o "$work/gpu-bin" -v quiet --nologo)
+test -e "$work/gpu-bin/libonnxruntime_providers_cuda.so"
+dotnet "$work/gpu-bin/QuickStart.dll" | tee "$work/quickstart-gpu.out"
+grep -q '^Providers: .*CUDAExecutionProvider' "$work/quickstart-gpu.out"
+grep -E '^ +[0-9]+ ' "$work/quickstart-gpu.out" | diff "$work/top10-net10.txt" -
+echo "GPU recipe: ONNX Runtime's CUDA build replaces the CPU build and prints the same top-10 (CPU provider)"
+
 # A service whose model is not ONNX takes the core package alone: no ONNX Runtime anywhere in its output.
 own="$work/own-embeddings"
 mkdir -p "$own"

@@ -43,7 +43,9 @@ public sealed class IpgServiceOptions
     /// run fails start-up), <c>Ipg:Encoder:ExpectedItemCount</c>, <c>Ipg:Encoder:IntraOpThreads</c>,
     /// <c>Ipg:Encoder:BatchParallelism</c>, <c>Ipg:Encoder:MaxBatchSize</c>, <c>Ipg:Encoder:Warmup</c>. Validated at
     /// start-up by <see cref="OnnxSasRecEncoderOptions.Validate"/>. Used by the <c>AddIpg</c> overloads that load the
-    /// model themselves; an encoder factory builds its own encoder.
+    /// model themselves; an encoder factory builds its own encoder. <see cref="OnnxSasRecEncoderOptions.ConfigureSession"/>
+    /// (an execution provider) is code, not configuration: set it with
+    /// <c>services.PostConfigure&lt;IpgServiceOptions&gt;(o =&gt; o.Encoder = o.Encoder with { ConfigureSession = … })</c>.
     /// </summary>
     public OnnxSasRecEncoderOptions Encoder { get; set; } = new();
 

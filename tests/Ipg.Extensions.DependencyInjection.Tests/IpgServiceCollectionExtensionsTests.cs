@@ -32,6 +32,23 @@ public class IpgServiceCollectionExtensionsTests
         reranker.Encoder.Should().BeSameAs(provider.GetRequiredService<ISequentialEncoder>());
     }
 
+    [Fact]
+    public void ConfigureSession_set_in_code_beside_bound_encoder_options_runs_when_the_host_starts()
+    {
+        // The execution provider hook is code (a delegate); the rest of Ipg:Encoder still comes from configuration.
+        var config = Config(("Ipg:Encoder:IntraOpThreads", "2"));
+        var services = new ServiceCollection().AddLogging();
+        services.AddIpg(config.GetSection(IpgServiceOptions.SectionName));
+        int seenThreads = 0;
+        services.PostConfigure<IpgServiceOptions>(o => o.Encoder = o.Encoder with { ConfigureSession = so => seenThreads = so.IntraOpNumThreads });
+        using var provider = services.BuildServiceProvider();
+        provider.GetRequiredService<IStartupValidator>().Validate();
+        seenThreads.Should().Be(0, "nothing loads before the host starts");
+
+        provider.GetRequiredService<IpgReranker>();
+        seenThreads.Should().Be(2);
+    }
+
     [Theory]
     [InlineData("Ipg:Gamma", "1")]
     [InlineData("Ipg:Gamma", "-0.5")]

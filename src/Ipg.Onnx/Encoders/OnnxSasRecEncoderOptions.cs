@@ -80,6 +80,20 @@ public sealed record OnnxSasRecEncoderOptions
     /// </summary>
     public SasRecKernel Kernel { get; init; } = SasRecKernel.OnnxRuntime;
 
+    /// <summary>
+    /// Called with ONNX Runtime's session options after Ipg has set its own (threads, execution mode, optimisation
+    /// level) and before the session is created: append an execution provider — e.g.
+    /// <c>o => o.AppendExecutionProvider_CUDA(0)</c> with ONNX Runtime's CUDA build referenced (README, "ONNX
+    /// Runtime's GPU or another build") — or change any other session option. Default null. An exception it throws
+    /// propagates from the load unchanged, and the session options are released. Code only: configuration binding
+    /// leaves it null.
+    /// </summary>
+    /// <remarks>
+    /// With <see cref="SasRecKernel.Managed"/> the session it configures is the one the managed kernel is checked
+    /// against at load; requests then run on the CPU in managed code.
+    /// </remarks>
+    public Action<SessionOptions>? ConfigureSession { get; init; }
+
     /// <summary>Throws when an option is out of range.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A thread count, the batch size or the batch parallelism is below 1, the expected item count is below 1, or the optimisation level or kernel is undefined.</exception>
     public void Validate()

@@ -29,4 +29,50 @@ public class OnnxSasRecEncoderOptionsTests
         FluentActions.Invoking(() => (d with { GraphOptimizationLevel = (GraphOptimizationLevel)42 }).Validate()).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("GraphOptimizationLevel");
         (d with { ExpectedItemCount = 3, MaxBatchSize = 1 }).Validate();
     }
+
+    [Theory]
+    [InlineData(SasRecKernel.OnnxRuntime)]
+    [InlineData(SasRecKernel.Managed)]
+    public void ConfigureSession_sees_Ipgs_settings_and_what_it_sets_applies(SasRecKernel kernel)
+    {
+        // What the callback sets must reach the session: ONNX Runtime writes the optimised graph to
+        // OptimizedModelFilePath when the session is created, so the file's existence proves it.
+        var dir = Directory.CreateTempSubdirectory("ipg-configure-session-");
+        try
+        {
+            var written = Path.Combine(dir.FullName, "optimised.onnx");
+            int calls = 0, intraOp = 0;
+            var options = new OnnxSasRecEncoderOptions
+            {
+                IntraOpThreads = 2,
+                Kernel = kernel,
+                ConfigureSession = o =>
+                {
+                    calls++;
+                    intraOp = o.IntraOpNumThreads;
+                    o.OptimizedModelFilePath = written;
+                },
+            };
+            using (var encoder = OnnxSasRecEncoder.Load(OnnxFixtures.FullPath("Fixtures/sasrec-tiny.onnx"), options))
+            {
+                encoder.Encode([1, 2, 3], new float[encoder.Dimension]);
+            }
+
+            calls.Should().Be(1);
+            intraOp.Should().Be(2, "Ipg's own settings are made before the callback runs");
+            File.Exists(written).Should().BeTrue();
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public void ConfigureSession_that_throws_fails_the_load_with_its_own_exception()
+    {
+        var options = new OnnxSasRecEncoderOptions { ConfigureSession = _ => throw new InvalidOperationException("no such device") };
+        FluentActions.Invoking(() => OnnxSasRecEncoder.Load(OnnxFixtures.FullPath("Fixtures/sasrec-tiny.onnx"), options))
+            .Should().Throw<InvalidOperationException>().WithMessage("no such device");
+    }
 }

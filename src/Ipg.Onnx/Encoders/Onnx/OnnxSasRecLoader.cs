@@ -110,8 +110,21 @@ internal static class OnnxSasRecLoader
         }
     }
 
-    private static SessionOptions CreateSessionOptions(OnnxSasRecEncoderOptions options) =>
-        CreateSessionOptions(options.IntraOpThreads, options.InterOpThreads, options.GraphOptimizationLevel);
+    private static SessionOptions CreateSessionOptions(OnnxSasRecEncoderOptions options)
+    {
+        var so = CreateSessionOptions(options.IntraOpThreads, options.InterOpThreads, options.GraphOptimizationLevel);
+        try
+        {
+            // The application's last word: an execution provider, or any other session setting.
+            options.ConfigureSession?.Invoke(so);
+            return so;
+        }
+        catch
+        {
+            so.Dispose();
+            throw;
+        }
+    }
 
     /// <summary>Session options for any Ipg model (also <see cref="OnnxIrnModel"/>), with ONNX Runtime's telemetry turned off first.</summary>
     internal static SessionOptions CreateSessionOptions(int intraOpThreads, int interOpThreads, GraphOptimizationLevel level)
