@@ -23,7 +23,7 @@ internal sealed class ExperimentSetup
     private readonly Option<int> _rounds = new("--rounds") { Description = "Guidance rounds per target.", DefaultValueFactory = _ => 20 };
     private readonly Option<FileInfo?> _model = new("--model") { Description = "An ONNX SASRec (docs/onnx-contract.md) instead of the embedded default." };
     private readonly Option<int> _threads = new("--threads") { Description = "Encoder runs in parallel (each with one ONNX Runtime thread); default: the core count.", DefaultValueFactory = _ => Environment.ProcessorCount };
-    private readonly Option<SasRecKernel> _kernel = new("--kernel") { Description = "Encoder forward pass: Managed (the fast managed SASRec kernel, checked against ONNX Runtime at load) or OnnxRuntime (any model that follows the contract).", DefaultValueFactory = _ => SasRecKernel.Managed };
+    private readonly Option<SasRecKernel> _kernel = new("--kernel") { Description = "Encoder forward pass: Auto (default: the managed kernel where it recognises the model and reproduces ONNX Runtime at load, else ONNX Runtime), Managed (the managed kernel or refuse) or OnnxRuntime (any model that follows the contract).", DefaultValueFactory = _ => SasRecKernel.Auto };
     private readonly Option<bool> _force = new("--force") { Description = "Run even when the model was trained on a different log than the one regenerated." };
     private readonly Option<DirectoryInfo?> _world = new("--world") { Description = "A real-data world (the folder `ipg world build` wrote) instead of the paper's simulator; needs --model, a SASRec trained on the world's train split (docs/real-data.md)." };
     private readonly Option<FileInfo?> _fit = new("--fit") { Description = "A look-ahead fit of the model (`ipg fit` writes it): adds the fitted mode's rows (docs/guidance.md)." };
@@ -79,7 +79,8 @@ internal sealed class ExperimentSetup
             ["model_layout"] = Encoder.Metadata.Layout,
             ["model_training_log_sha256"] = Encoder.Metadata.TrainingLogSha256,
             ["model_producer"] = Encoder.Metadata.Producer,
-            ["encoder_kernel"] = Encoder.Options.Kernel.ToString(),
+            ["encoder_kernel"] = Encoder.Kernel.ToString(),
+            ["encoder_kernel_choice"] = Encoder.KernelChoice,
             ["encoder_parallel_runs"] = threads.ToString(CultureInfo.InvariantCulture),
             ["look_ahead_fit"] = fitPath ?? "",
             ["command"] = "ipg " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),

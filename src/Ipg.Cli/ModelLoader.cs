@@ -14,11 +14,13 @@ internal static class ModelLoader
 
     /// <summary>
     /// Loads for an offline job: one intra-op thread per run, <paramref name="parallelRuns"/> runs at a time, the
-    /// forward pass by <paramref name="kernel"/>. Every failure is a <see cref="CliException"/>: an undefined kernel is
-    /// exit 2; a model that cannot be loaded (missing, unreadable, not ONNX, breaks the contract, or the managed kernel
-    /// does not recognise or reproduce it) exit 3, with the advice to use <c>--kernel OnnxRuntime</c> where it helps.
+    /// forward pass by <paramref name="kernel"/> (default Auto: the managed kernel where it reproduces ONNX Runtime; the
+    /// choice and its reason go to standard error). Every failure is a <see cref="CliException"/>: an undefined kernel is
+    /// exit 2; a model that cannot be loaded (missing, unreadable, not ONNX, breaks the contract, or — with
+    /// <c>--kernel Managed</c> — the managed kernel does not recognise or reproduce it) exit 3, with the advice to use
+    /// <c>--kernel Auto</c> where it helps.
     /// </summary>
-    public static (OnnxSasRecEncoder Encoder, string Description) Load(FileInfo? model, int parallelRuns, SasRecKernel kernel = SasRecKernel.Managed)
+    public static (OnnxSasRecEncoder Encoder, string Description) Load(FileInfo? model, int parallelRuns, SasRecKernel kernel = SasRecKernel.Auto)
     {
         if (!Enum.IsDefined(kernel))
         {
@@ -29,11 +31,13 @@ internal static class ModelLoader
         string description = model is null ? "embedded default (" + SasRecDefaultModel.ResourceName + ")" : model.FullName;
         try
         {
-            return (model is null ? SasRecDefaultModel.Load(options) : OnnxSasRecEncoder.Load(model.FullName, options), description);
+            var encoder = model is null ? SasRecDefaultModel.Load(options) : OnnxSasRecEncoder.Load(model.FullName, options);
+            Console.Error.WriteLine($"Encoder: {encoder.KernelChoice}.");
+            return (encoder, description);
         }
         catch (NotSupportedException e)
         {
-            throw CliException.ModelNotLoaded($"cannot load the model {description} with the managed kernel: {e.Message} On the command line: --kernel OnnxRuntime.", e);
+            throw CliException.ModelNotLoaded($"cannot load the model {description} with the managed kernel: {e.Message} On the command line: --kernel Auto (the default) or --kernel OnnxRuntime.", e);
         }
         catch (Exception e) when (e is IOException or InvalidDataException or InvalidOperationException or ArgumentException or UnauthorizedAccessException)
         {

@@ -43,7 +43,7 @@ internal static class ServiceModelLoader
 
             if (logger is not null)
             {
-                Log.ModelLoaded(logger, source, encoder.ItemCount, encoder.Dimension, encoder.MaxHistoryLength, encoder.Metadata.Layout);
+                Log.ModelLoaded(logger, source, encoder.ItemCount, encoder.Dimension, encoder.MaxHistoryLength, encoder.Metadata.Layout, encoder.Kernel, encoder.KernelChoice);
             }
 
             return new LoadedEncoder(encoder, sha, null, source);

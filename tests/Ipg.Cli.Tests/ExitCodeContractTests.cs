@@ -67,18 +67,20 @@ public sealed class ExitCodeContractTests : IDisposable
     }
 
     [Fact]
-    public void A_model_the_managed_kernel_does_not_recognise_exits_with_3_and_runs_with_the_onnx_runtime_kernel()
+    public void A_model_the_managed_kernel_does_not_recognise_exits_with_3_when_forced_and_runs_by_default()
     {
         // mini.onnx follows the contract (N = 5, L = 3) but is not a SASRec graph: the managed kernel throws
         // NotSupportedException, which used to reach the user unhandled from `ipg analyze linearity` (issue #17).
         string mini = TestModels.Fixture("broken", "mini.onnx");
         string sequences = Sequences("1 2 3 4", "2 3 4 5", "5 4 3 1");
-        var (code, error) = Run("analyze", "linearity", "--model", mini, "--sequences", sequences, "--out", _dir.FullName);
+        var (code, error) = Run("analyze", "linearity", "--model", mini, "--kernel", "Managed", "--sequences", sequences, "--out", _dir.FullName);
         code.Should().Be(3);
-        error.Should().Contain("managed kernel").And.Contain("--kernel OnnxRuntime").And.NotContain("   at ", "no stack trace reaches the user");
+        error.Should().Contain("managed kernel").And.Contain("--kernel Auto").And.NotContain("   at ", "no stack trace reaches the user");
 
-        Run("analyze", "linearity", "--model", mini, "--kernel", "OnnxRuntime", "--sequences", sequences, "--candidates", "2", "--targets-per-user", "2",
-            "--timing-requests", "0", "--out", _dir.FullName).Code.Should().Be(0);
+        // The default (--kernel Auto) falls back to ONNX Runtime (and says so on the console's standard error).
+        var (autoCode, _) = Run("analyze", "linearity", "--model", mini, "--sequences", sequences, "--candidates", "2", "--targets-per-user", "2",
+            "--timing-requests", "0", "--out", _dir.FullName);
+        autoCode.Should().Be(0);
         File.Exists(Path.Combine(_dir.FullName, "linearity.json")).Should().BeTrue();
     }
 

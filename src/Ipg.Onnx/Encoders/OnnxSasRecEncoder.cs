@@ -50,13 +50,18 @@ public sealed class OnnxSasRecEncoder : ISequentialEncoder, IDisposable
     private readonly int _length;
     private readonly int _dimension;
 
+    private readonly SasRecKernel _kernel;
+    private readonly string _kernelChoice;
+
     /// <summary>Bit 31: disposed; bits 0–30: calls in flight (the forward pass is released when both say so).</summary>
     private int _state;
 
     /// <summary>Takes ownership of <paramref name="forward"/> (built and checked by <see cref="OnnxSasRecLoader"/>).</summary>
-    internal OnnxSasRecEncoder(OnnxSasRecEncoderMetadata metadata, ItemEmbeddingTable items, OnnxSasRecEncoderOptions options, IUserForward forward)
+    internal OnnxSasRecEncoder(OnnxSasRecEncoderMetadata metadata, ItemEmbeddingTable items, OnnxSasRecEncoderOptions options, IUserForward forward, SasRecKernel kernel, string kernelChoice)
     {
         _forward = forward;
+        _kernel = kernel;
+        _kernelChoice = kernelChoice;
         _metadata = metadata;
         _items = items;
         _options = options;
@@ -72,6 +77,34 @@ public sealed class OnnxSasRecEncoder : ISequentialEncoder, IDisposable
         {
             ThrowIfDisposed();
             return _metadata;
+        }
+    }
+
+    /// <summary>
+    /// The forward pass in use: <see cref="SasRecKernel.Managed"/> or <see cref="SasRecKernel.OnnxRuntime"/> (never
+    /// <see cref="SasRecKernel.Auto"/>, which resolves to one of them at load).
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The encoder is disposed.</exception>
+    public SasRecKernel Kernel
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return _kernel;
+        }
+    }
+
+    /// <summary>
+    /// One line saying which forward pass runs and why, e.g. "ONNX Runtime (Kernel = Auto): … not a SASRec graph it
+    /// recognises"; the line a host logs at start-up (the DI package and the <c>ipg</c> tool do).
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The encoder is disposed.</exception>
+    public string KernelChoice
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return _kernelChoice;
         }
     }
 

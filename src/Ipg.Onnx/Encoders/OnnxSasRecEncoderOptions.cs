@@ -71,14 +71,15 @@ public sealed record OnnxSasRecEncoderOptions
     public bool Warmup { get; init; } = true;
 
     /// <summary>
-    /// Which code runs the forward pass. Default <see cref="SasRecKernel.OnnxRuntime"/>;
-    /// <see cref="SasRecKernel.Managed"/> opts in to the managed SASRec kernel (faster for one user at a time,
-    /// verified against ONNX Runtime at load; see <see cref="SasRecKernel.Managed"/>). With the managed kernel the
-    /// ONNX Runtime session is still created (contract checks, the item table, the load-time check), the thread
-    /// and optimisation options apply to that session only, and <see cref="MaxBatchSize"/> and
-    /// <see cref="BatchParallelism"/> keep their meaning for <see cref="OnnxSasRecEncoder.EncodeBatch"/>.
+    /// Which code runs the forward pass. Default <see cref="SasRecKernel.Auto"/>: the managed SASRec kernel (faster
+    /// for one user at a time) when it recognises the model and reproduces ONNX Runtime at load, otherwise ONNX
+    /// Runtime; <see cref="SasRecKernel.Managed"/> and <see cref="SasRecKernel.OnnxRuntime"/> force one (a model the
+    /// managed kernel cannot run is then refused). With the managed kernel the ONNX Runtime session is still created
+    /// (contract checks, the item table, the load-time check), the thread and optimisation options apply to that
+    /// session only, and <see cref="MaxBatchSize"/> and <see cref="BatchParallelism"/> keep their meaning for
+    /// <see cref="OnnxSasRecEncoder.EncodeBatch"/>.
     /// </summary>
-    public SasRecKernel Kernel { get; init; } = SasRecKernel.OnnxRuntime;
+    public SasRecKernel Kernel { get; init; } = SasRecKernel.Auto;
 
     /// <summary>
     /// Called with ONNX Runtime's session options after Ipg has set its own (threads, execution mode, optimisation

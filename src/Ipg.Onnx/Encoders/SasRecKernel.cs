@@ -3,7 +3,7 @@ namespace Ipg.Encoders;
 /// <summary>Which code runs <see cref="OnnxSasRecEncoder"/>'s forward pass (<see cref="OnnxSasRecEncoderOptions.Kernel"/>).</summary>
 public enum SasRecKernel
 {
-    /// <summary>ONNX Runtime runs the graph (the default): any model that follows the contract.</summary>
+    /// <summary>ONNX Runtime runs the graph: any model that follows the contract.</summary>
     OnnxRuntime = 0,
 
     /// <summary>
@@ -17,4 +17,13 @@ public enum SasRecKernel
     /// summation order), not bit for bit.
     /// </summary>
     Managed = 1,
+
+    /// <summary>
+    /// The fastest verified path (the default): the <see cref="Managed"/> kernel when it recognises the model and
+    /// reproduces ONNX Runtime on it at load, otherwise <see cref="OnnxRuntime"/>. Also ONNX Runtime when
+    /// <see cref="OnnxSasRecEncoderOptions.ConfigureSession"/> is set, since the application configured that session
+    /// (an execution provider, say) to be used. Which one was chosen, and why, is
+    /// <see cref="OnnxSasRecEncoder.Kernel"/> and <see cref="OnnxSasRecEncoder.KernelChoice"/>.
+    /// </summary>
+    Auto = 2,
 }

@@ -253,7 +253,40 @@ public class ManagedSasRecKernelTests(ITestOutputHelper output)
         }
 
         FluentActions.Invoking(() => OnnxSasRecEncoder.Load(mini, s_managed)).Should().Throw<NotSupportedException>()
-            .WithMessage("*managed SASRec kernel cannot run*mini.onnx*layout 'test-mini'*SasRecKernel.OnnxRuntime*");
+            .WithMessage("*managed SASRec kernel cannot run*mini.onnx*layout 'test-mini'*SasRecKernel.Auto*");
+    }
+
+    [Fact]
+    public void Auto_the_default_picks_the_managed_kernel_where_it_reproduces_onnx_runtime_and_says_why_otherwise()
+    {
+        OnnxSasRecEncoderOptions.Default.Kernel.Should().Be(SasRecKernel.Auto);
+        var tiny = OnnxFixtures.FullPath("Fixtures/sasrec-tiny.onnx");
+        using (var managed = OnnxSasRecEncoder.Load(tiny))
+        using (var onnx = OnnxSasRecEncoder.Load(tiny, new OnnxSasRecEncoderOptions { Kernel = SasRecKernel.OnnxRuntime }))
+        {
+            managed.Kernel.Should().Be(SasRecKernel.Managed);
+            managed.KernelChoice.Should().Contain("managed kernel (Kernel = Auto)").And.Contain("reproduces ONNX Runtime");
+            onnx.Kernel.Should().Be(SasRecKernel.OnnxRuntime);
+            var a = new float[managed.Dimension];
+            var b = new float[managed.Dimension];
+            managed.Encode([3, 1, 4, 1, 5], a);
+            onnx.Encode([3, 1, 4, 1, 5], b);
+            a.Zip(b, (x, y) => MathF.Abs(x - y)).Max().Should().BeLessThan(1e-4f);
+        }
+
+        // A contract model the managed kernel does not recognise falls back to ONNX Runtime, with the reason.
+        using (var fallback = OnnxSasRecEncoder.Load(OnnxFixtures.Broken("mini")))
+        {
+            fallback.Kernel.Should().Be(SasRecKernel.OnnxRuntime);
+            fallback.KernelChoice.Should().StartWith("ONNX Runtime (Kernel = Auto):").And.Contain("layout 'test-mini'").And.NotContain("Use SasRecKernel");
+        }
+
+        // A configured session is the application's: Auto keeps ONNX Runtime.
+        using (var configured = OnnxSasRecEncoder.Load(tiny, new OnnxSasRecEncoderOptions { ConfigureSession = _ => { } }))
+        {
+            configured.Kernel.Should().Be(SasRecKernel.OnnxRuntime);
+            configured.KernelChoice.Should().Contain("ConfigureSession is set");
+        }
     }
 
     [Theory]
@@ -310,15 +343,16 @@ public class ManagedSasRecKernelTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Options_default_to_onnx_runtime_and_reject_an_undefined_kernel()
+    public void Options_default_to_auto_and_reject_an_undefined_kernel()
     {
-        OnnxSasRecEncoderOptions.Default.Kernel.Should().Be(SasRecKernel.OnnxRuntime);
+        OnnxSasRecEncoderOptions.Default.Kernel.Should().Be(SasRecKernel.Auto);
         FluentActions.Invoking(() => new OnnxSasRecEncoderOptions { Kernel = (SasRecKernel)7 }.Validate())
             .Should().Throw<ArgumentOutOfRangeException>().WithParameterName("Kernel");
         FluentActions.Invoking(() => OnnxSasRecEncoder.Load(OnnxFixtures.FullPath("Fixtures/sasrec-tiny.onnx"), new OnnxSasRecEncoderOptions { Kernel = (SasRecKernel)7 }))
             .Should().Throw<ArgumentOutOfRangeException>();
         using var encoder = OnnxSasRecEncoder.Load(OnnxFixtures.FullPath("Fixtures/sasrec-tiny.onnx"), s_managed);
         encoder.Options.Kernel.Should().Be(SasRecKernel.Managed);
+        encoder.Kernel.Should().Be(SasRecKernel.Managed);
     }
 
     [Fact]

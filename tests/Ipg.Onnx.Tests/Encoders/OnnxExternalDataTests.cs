@@ -179,8 +179,10 @@ public sealed class OnnxExternalDataTests : IDisposable
     {
         string model = Place("tiny-external.onnx", "models", ("tiny-external.bin", "models"));
         using var external = OnnxSasRecEncoder.Load(model);
-        using var embedded = OnnxSasRecEncoder.Load(OnnxFixtures.FullPath("Fixtures/sasrec-tiny.onnx"));
+        using var embedded = OnnxSasRecEncoder.Load(OnnxFixtures.FullPath("Fixtures/sasrec-tiny.onnx"), new OnnxSasRecEncoderOptions { Kernel = SasRecKernel.OnnxRuntime });
         Encode(external, [3, 1, 4, 1, 5]).Should().Equal(Encode(embedded, [3, 1, 4, 1, 5]));
+        external.Kernel.Should().Be(SasRecKernel.OnnxRuntime, "Kernel = Auto falls back: the managed kernel reads embedded data only");
+        external.KernelChoice.Should().Contain("external file");
 
         FluentActions.Invoking(() => OnnxSasRecEncoder.Load(model, new OnnxSasRecEncoderOptions { Kernel = SasRecKernel.Managed }))
             .Should().Throw<NotSupportedException>().WithMessage("*external file*embedded data only*");

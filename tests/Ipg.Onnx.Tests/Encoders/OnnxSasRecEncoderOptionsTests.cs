@@ -15,6 +15,8 @@ public class OnnxSasRecEncoderOptionsTests
         options.MaxBatchSize.Should().Be(32);
         options.ExpectedItemCount.Should().BeNull();
         options.Warmup.Should().BeTrue();
+        options.Kernel.Should().Be(SasRecKernel.Auto);
+        options.ConfigureSession.Should().BeNull();
         options.Validate();
     }
 

@@ -14,7 +14,8 @@ internal static class ManagedSasRecKernelLoader
     /// </summary>
     public const float Tolerance = 1e-4f;
 
-    private const string Advice = "Use SasRecKernel.OnnxRuntime (the default), which runs any model that follows the contract.";
+    /// <summary>The advice ending the refusal of an explicit <see cref="SasRecKernel.Managed"/>.</summary>
+    internal const string Advice = "Use SasRecKernel.Auto (the default; it falls back to ONNX Runtime) or SasRecKernel.OnnxRuntime, which run any model that follows the contract.";
 
     /// <exception cref="NotSupportedException">The graph is not recognised, or the managed result differs from ONNX Runtime's.</exception>
     /// <exception cref="InvalidDataException">The bytes are not a readable ONNX protobuf.</exception>

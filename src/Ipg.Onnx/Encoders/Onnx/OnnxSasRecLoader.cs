@@ -67,16 +67,15 @@ internal static class OnnxSasRecLoader
             OnnxSasRecContract.CheckSignature(session.InputMetadata, session.OutputMetadata, metadata, source);
             var items = FetchItemTable(session, metadata, source);
             onnx = new OnnxRuntimeForward(session, metadata.MaxLength, metadata.HiddenSize);
-            IUserForward forward = onnx;
-            if (options.Kernel == SasRecKernel.Managed)
+            var (forward, kernel, choice) = ChooseForward(options, metadata, onnx, source, readModel);
+            if (!ReferenceEquals(forward, onnx))
             {
-                // Checked against ONNX Runtime on the same model; once it passes, the session is no longer needed.
-                forward = ManagedSasRecKernelLoader.Create(readModel(), metadata, onnx.Encode, source);
+                // Checked against ONNX Runtime on the same model; once it passed, the session is no longer needed.
                 onnx.Dispose();
             }
 
             onnx = null;
-            encoder = new OnnxSasRecEncoder(metadata, items, options, forward);
+            encoder = new OnnxSasRecEncoder(metadata, items, options, forward, kernel, choice);
             if (options.Warmup)
             {
                 try
@@ -107,6 +106,41 @@ internal static class OnnxSasRecLoader
             }
 
             throw;
+        }
+    }
+
+    /// <summary>The forward pass <see cref="OnnxSasRecEncoderOptions.Kernel"/> asks for, the kernel it is, and why.</summary>
+    private static (IUserForward Forward, SasRecKernel Kernel, string Choice) ChooseForward(
+        OnnxSasRecEncoderOptions options, OnnxSasRecEncoderMetadata metadata, OnnxRuntimeForward onnx, string source, Func<byte[]> readModel)
+    {
+        switch (options.Kernel)
+        {
+            case SasRecKernel.OnnxRuntime:
+                return (onnx, SasRecKernel.OnnxRuntime, "ONNX Runtime, as the options ask (Kernel = OnnxRuntime)");
+            case SasRecKernel.Managed:
+                return (ManagedSasRecKernelLoader.Create(readModel(), metadata, onnx.Encode, source), SasRecKernel.Managed,
+                    $"the managed kernel, as the options ask (Kernel = Managed); it reproduces ONNX Runtime on this model (layout {metadata.Layout})");
+            default:
+                if (options.ConfigureSession is not null)
+                {
+                    return (onnx, SasRecKernel.OnnxRuntime, "ONNX Runtime: Kernel = Auto and ConfigureSession is set, so the session the application configured runs the model");
+                }
+
+                try
+                {
+                    return (ManagedSasRecKernelLoader.Create(readModel(), metadata, onnx.Encode, source), SasRecKernel.Managed,
+                        $"the managed kernel (Kernel = Auto): it recognises this model (layout {metadata.Layout}) and reproduces ONNX Runtime on it");
+                }
+                catch (Exception e) when (e is NotSupportedException or InvalidDataException)
+                {
+                    return (onnx, SasRecKernel.OnnxRuntime, $"ONNX Runtime (Kernel = Auto): {StripAdvice(e.Message)}");
+                }
+        }
+
+        static string StripAdvice(string message)
+        {
+            var at = message.IndexOf(ManagedSasRecKernelLoader.Advice, StringComparison.Ordinal);
+            return (at < 0 ? message : message[..at]).TrimEnd();
         }
     }
 
