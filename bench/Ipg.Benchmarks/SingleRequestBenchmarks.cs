@@ -21,13 +21,16 @@ public class SingleRequestBenchmarks
     private RankedItem[] _top = null!;
 
     /// <summary>The forward pass.</summary>
-    [Params(SasRecKernel.OnnxRuntime, SasRecKernel.Managed)]
+    /// <remarks>Auto is the default configuration with no option set at all (<c>SasRecDefaultModel.Load()</c>).</remarks>
+    [Params(SasRecKernel.OnnxRuntime, SasRecKernel.Managed, SasRecKernel.Auto)]
     public SasRecKernel Kernel { get; set; }
 
     [GlobalSetup]
     public void Setup()
     {
-        _encoder = SasRecDefaultModel.Load(OnnxSasRecEncoderOptions.Default with { IntraOpThreads = 1, Kernel = Kernel });
+        _encoder = Kernel == SasRecKernel.Auto
+            ? SasRecDefaultModel.Load()
+            : SasRecDefaultModel.Load(OnnxSasRecEncoderOptions.Default with { IntraOpThreads = 1, Kernel = Kernel });
         _reranker = new IpgReranker(_encoder, IpgOptions.Paper);
         _target = _reranker.PrepareTarget(2277);
         _history = BenchData.Histories(1, _encoder.MaxHistoryLength, _encoder.ItemCount, seed: 7)[0].ToArray();
