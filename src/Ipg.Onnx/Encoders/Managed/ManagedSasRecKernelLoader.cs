@@ -14,13 +14,19 @@ internal static class ManagedSasRecKernelLoader
     /// </summary>
     public const float Tolerance = 1e-4f;
 
-    /// <summary>The advice ending the refusal of an explicit <see cref="SasRecKernel.Managed"/>.</summary>
-    internal const string Advice = "Use SasRecKernel.Auto (the default; it falls back to ONNX Runtime) or SasRecKernel.OnnxRuntime, which run any model that follows the contract.";
+    /// <summary>The advice ending a refusal when the managed kernel was asked for explicitly.</summary>
+    private const string Advice = "Use SasRecKernel.Auto (the default; it falls back to ONNX Runtime) or SasRecKernel.OnnxRuntime, which run any model that follows the contract.";
 
     /// <exception cref="NotSupportedException">The graph is not recognised, or the managed result differs from ONNX Runtime's.</exception>
     /// <exception cref="InvalidDataException">The bytes are not a readable ONNX protobuf.</exception>
-    public static ManagedSasRecKernel Create(byte[] model, OnnxSasRecEncoderMetadata metadata, ReferenceEncoder reference, string source)
+    /// <param name="model">The ONNX bytes.</param>
+    /// <param name="metadata">The model's contract metadata.</param>
+    /// <param name="reference">ONNX Runtime's encoding, the check's reference.</param>
+    /// <param name="source">The model's name in messages.</param>
+    /// <param name="advise">Whether a refusal ends with the advice to use another kernel (not when <see cref="SasRecKernel.Auto"/> falls back by itself).</param>
+    public static ManagedSasRecKernel Create(byte[] model, OnnxSasRecEncoderMetadata metadata, ReferenceEncoder reference, string source, bool advise = true)
     {
+        string advice = advise ? " " + Advice : "";
         ManagedSasRecKernel kernel;
         try
         {
@@ -29,14 +35,14 @@ internal static class ManagedSasRecKernelLoader
         }
         catch (NotSupportedException e)
         {
-            throw new NotSupportedException($"The managed SASRec kernel cannot run the ONNX model {source}: {e.Message}. {Advice}", e);
+            throw new NotSupportedException($"The managed SASRec kernel cannot run the ONNX model {source}: {e.Message}.{advice}", e);
         }
         catch (InvalidDataException e)
         {
-            throw new InvalidDataException($"The managed SASRec kernel cannot read the ONNX model {source}: {e.Message} {Advice}", e);
+            throw new InvalidDataException($"The managed SASRec kernel cannot read the ONNX model {source}: {e.Message}{advice}", e);
         }
 
-        Verify(kernel, metadata, reference, source);
+        Verify(kernel, metadata, reference, source, advice);
         return kernel;
     }
 
@@ -63,7 +69,7 @@ internal static class ManagedSasRecKernelLoader
         return histories;
     }
 
-    private static void Verify(ManagedSasRecKernel kernel, OnnxSasRecEncoderMetadata metadata, ReferenceEncoder reference, string source)
+    private static void Verify(ManagedSasRecKernel kernel, OnnxSasRecEncoderMetadata metadata, ReferenceEncoder reference, string source, string advice)
     {
         int d = metadata.HiddenSize;
         var expected = new float[d];
@@ -86,7 +92,7 @@ internal static class ManagedSasRecKernelLoader
                 throw new NotSupportedException(string.Create(CultureInfo.InvariantCulture,
                     $"The managed SASRec kernel does not reproduce ONNX Runtime on the ONNX model {source} (layout '{metadata.Layout}'): " +
                     $"on a history of {history.Length} items the user embeddings differ by up to {worst:G3} (allowed {Tolerance * scale:G3}), " +
-                    $"so the graph is not computed the way the kernel assumes. {Advice}"));
+                    $"so the graph is not computed the way the kernel assumes.{advice}"));
             }
         }
     }

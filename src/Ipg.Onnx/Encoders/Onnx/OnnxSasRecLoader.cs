@@ -113,12 +113,13 @@ internal static class OnnxSasRecLoader
     private static (IUserForward Forward, SasRecKernel Kernel, string Choice) ChooseForward(
         OnnxSasRecEncoderOptions options, OnnxSasRecEncoderMetadata metadata, OnnxRuntimeForward onnx, string source, Func<byte[]> readModel)
     {
+        IUserForward Managed(bool advise) => ManagedSasRecKernelLoader.Create(readModel(), metadata, onnx.Encode, source, advise);
         switch (options.Kernel)
         {
             case SasRecKernel.OnnxRuntime:
                 return (onnx, SasRecKernel.OnnxRuntime, "ONNX Runtime, as the options ask (Kernel = OnnxRuntime)");
             case SasRecKernel.Managed:
-                return (ManagedSasRecKernelLoader.Create(readModel(), metadata, onnx.Encode, source), SasRecKernel.Managed,
+                return (Managed(advise: true), SasRecKernel.Managed,
                     $"the managed kernel, as the options ask (Kernel = Managed); it reproduces ONNX Runtime on this model (layout {metadata.Layout})");
             default:
                 if (options.ConfigureSession is not null)
@@ -128,19 +129,13 @@ internal static class OnnxSasRecLoader
 
                 try
                 {
-                    return (ManagedSasRecKernelLoader.Create(readModel(), metadata, onnx.Encode, source), SasRecKernel.Managed,
+                    return (Managed(advise: false), SasRecKernel.Managed,
                         $"the managed kernel (Kernel = Auto): it recognises this model (layout {metadata.Layout}) and reproduces ONNX Runtime on it");
                 }
                 catch (Exception e) when (e is NotSupportedException or InvalidDataException)
                 {
-                    return (onnx, SasRecKernel.OnnxRuntime, $"ONNX Runtime (Kernel = Auto): {StripAdvice(e.Message)}");
+                    return (onnx, SasRecKernel.OnnxRuntime, $"ONNX Runtime (Kernel = Auto): {e.Message}");
                 }
-        }
-
-        static string StripAdvice(string message)
-        {
-            var at = message.IndexOf(ManagedSasRecKernelLoader.Advice, StringComparison.Ordinal);
-            return (at < 0 ? message : message[..at]).TrimEnd();
         }
     }
 
