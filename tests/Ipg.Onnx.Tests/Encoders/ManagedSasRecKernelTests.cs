@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using Ipg.Encoders;
 using Ipg.Encoders.Managed;
 using Xunit.Abstractions;
@@ -333,6 +334,50 @@ public class ManagedSasRecKernelTests(ITestOutputHelper output)
 
         FluentActions.Invoking(() => ManagedSasRecKernelLoader.Create(bytes, ort.Metadata, Perturbed, "(test)")).Should().Throw<NotSupportedException>()
             .WithMessage("*does not reproduce ONNX Runtime*(test)*differ by up to*SasRecKernel.OnnxRuntime*");
+    }
+
+    /// <summary>
+    /// The per-thread workspace is shared by every kernel that runs on a thread. A model whose values overflow
+    /// (here: value weights scaled to 1e38, refused at load by the check, but only after it ran) leaves
+    /// infinities in the transposed-value columns past a short history; the attention weights those columns by
+    /// exactly 0, and 0 × ∞ is NaN. The next model encoded on the thread must not see them (it did: CI, #18).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void A_previous_kernels_overflow_does_not_leak_into_the_next_one_on_the_thread(string model)
+    {
+        string path = OnnxFixtures.FullPath(model);
+        using var ort = OnnxSasRecEncoder.Load(path);
+        byte[] bytes = File.ReadAllBytes(path);
+        var poisoned = SasRecGraphReader.Read(OnnxProtoReader.ReadModel(bytes), ort.Metadata);
+        foreach (var block in poisoned.Blocks)
+        {
+            TensorPrimitives.Multiply(block.Value.Weight, 1e38f, block.Value.Weight);
+            TensorPrimitives.Multiply(block.Value.Bias, 1e38f, block.Value.Bias);
+        }
+
+        var overflowing = new ManagedSasRecKernel(poisoned);
+        var scratch = new float[ort.Dimension];
+        overflowing.Encode([.. Enumerable.Range(1, ort.MaxHistoryLength).Select(i => 1 + (i % ort.ItemCount))], scratch);
+        scratch.Should().Contain(v => !float.IsFinite(v), "the poisoned model overflows, so the workspace now holds non-finite values");
+
+        var kernel = new ManagedSasRecKernel(SasRecGraphReader.Read(OnnxProtoReader.ReadModel(bytes), ort.Metadata));
+        var expected = new float[ort.Dimension];
+        var actual = new float[ort.Dimension];
+        foreach (int[] history in new[] { new[] { 1 }, [ort.ItemCount, 1], [1, 2, 3] })
+        {
+            ort.Encode(history, expected);
+            kernel.Encode(history, actual);
+            actual.Should().OnlyContain(v => float.IsFinite(v), $"history [{string.Join(",", history)}]");
+            TensorPrimitives.MaxMagnitude(Diff(actual, expected)).Should().BeLessThan(OrtTolerance * Math.Max(1f, TensorPrimitives.MaxMagnitude(expected)));
+        }
+
+        static float[] Diff(float[] a, float[] b)
+        {
+            var diff = new float[a.Length];
+            TensorPrimitives.Subtract(a, b, diff);
+            return diff;
+        }
     }
 
     [Fact]

@@ -249,10 +249,15 @@ internal sealed class ManagedSasRecKernel : IUserForward
         var vt = ws.VT;
         DenseKernels.Transpose(ws.K, n, d, stride, kt, keyStride, 1);
         DenseKernels.Transpose(ws.V, n, d, stride, vt, keyStride, 1);
+        // The score rows are read in 8-lane chunks, so up to 7 columns past the last key (n + 1) are read too.
+        // Their scores are masked to -inf (weight exactly 0), but 0 x a stale non-finite value (left in this
+        // per-thread workspace by any earlier encode, of any model) is NaN: clear those value columns.
+        int tail = Math.Min(keyStride, n + 9) - (n + 1);
         for (int c = 0; c < d; c++)
         {
             kt[c * keyStride] = block.PadKey[c];
             vt[c * keyStride] = block.PadValue[c];
+            vt.AsSpan((c * keyStride) + n + 1, tail).Clear();
         }
 
         int start = pad > 0 ? 0 : 1;
