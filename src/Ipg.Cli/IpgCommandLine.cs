@@ -13,6 +13,7 @@ internal static class IpgCommandLine
         var root = new RootCommand("ipg: Iterative Preference Guidance (Bi et al., WWW 2024): simulator, experiments, sweeps.");
         root.Subcommands.Add(CollectLogCommand.Create());
         root.Subcommands.Add(ReproduceCommand.Create());
+        root.Subcommands.Add(MergeCommand.Create());
         root.Subcommands.Add(SweepCommand.Create());
         root.Subcommands.Add(FitCommand.Create());
         root.Subcommands.Add(AnalyzeCommand.Create());

@@ -20,6 +20,7 @@ internal static class ReproduceCommand
     {
         var setup = new ExperimentSetup("results", ReproductionOptions.Default.Users!.Value, ReproductionOptions.Default.Targets);
         var irn = new Option<FileInfo?>("--irn") { Description = "An ONNX IRN (docs/irn.md) trained on the same log: adds the rows IRN (open loop) and IRN (closed loop)." };
+        var shard = new Option<string?>("--shard") { Description = "Run part i of n (1-based, e.g. 2/4) of the targets and write shard-000i-of-000n.json to --out; `ipg merge` combines a complete set into results.json (docs/distributed.md)." };
         var command = new Command("reproduce", "Run the paper's experiment (docs/method.md §3–4) on the embedded default and print HR/IoI/IoR per policy.");
         foreach (var option in setup.Options)
         {
@@ -27,13 +28,27 @@ internal static class ReproduceCommand
         }
 
         command.Options.Add(irn);
-        command.SetAction((parseResult, cancellationToken) => Task.FromResult(Run(setup, irn, parseResult, cancellationToken)));
+        command.Options.Add(shard);
+        command.SetAction((parseResult, cancellationToken) => Task.FromResult(Run(setup, irn, shard, parseResult, cancellationToken)));
         return command;
     }
 
-    private static int Run(ExperimentSetup setup, Option<FileInfo?> irnOption, ParseResult parseResult, CancellationToken cancellationToken)
+    private static int Run(ExperimentSetup setup, Option<FileInfo?> irnOption, Option<string?> shardOption, ParseResult parseResult, CancellationToken cancellationToken)
     {
         var total = Stopwatch.StartNew();
+        ReproductionShard? shard = null;
+        if (parseResult.GetValue(shardOption) is { } shardText)
+        {
+            try
+            {
+                shard = ReproductionShard.Parse(shardText);
+            }
+            catch (FormatException e)
+            {
+                throw CliException.InvalidArguments($"ipg reproduce: --shard: {e.Message}");
+            }
+        }
+
         var (prepared, exitCode) = setup.Prepare(parseResult, "reproduce", cancellationToken);
         if (prepared is null)
         {
@@ -108,7 +123,19 @@ internal static class ReproduceCommand
                 }
             });
 
-            var result = PaperReproduction.Run(prepared.World, prepared.Experiment, policies, prepared.Options, progress, cancellationToken);
+            var experiment = prepared.Experiment;
+            if (shard is not null)
+            {
+                if (shard.Count > experiment.Targets.Count)
+                {
+                    throw CliException.InvalidArguments($"ipg reproduce: --shard {shard}: {shard.Count} shards for {experiment.Targets.Count} targets; use at most {experiment.Targets.Count}.");
+                }
+
+                // The same runner (world, encoder, initial sequences); a target's run depends only on the target.
+                experiment = new GuidanceExperiment(experiment.Runner, [.. shard.TargetIndices(experiment.Targets.Count).Select(i => experiment.Targets[i])]);
+            }
+
+            var result = PaperReproduction.Run(prepared.World, experiment, policies, prepared.Options, progress, cancellationToken);
 
             if (Console.IsOutputRedirected)
             {
@@ -120,6 +147,17 @@ internal static class ReproduceCommand
 
             var outDir = parseResult.GetValue(setup.Output)!;
             outDir.Create();
+            if (shard is not null)
+            {
+                string part = Path.Combine(outDir.FullName, shard.FileName);
+                var config = prepared.Describe();
+                config["command"] = WithoutShard(config["command"]); // the merged results.json records the single run's command
+                AtomicFile.Write(part, stream => ReproductionShards.Write(stream, shard, prepared.Experiment.Targets, result, prepared.Experiment.Runner.Options.Metrics.ConfidenceLevel, config));
+                Console.WriteLine($"Shard {shard} ({experiment.Targets.Count} of {prepared.Experiment.Targets.Count} targets; the table is this shard's only). Wrote {part}; `ipg merge` combines all {shard.Count} into results.json.");
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Wall time {total.Elapsed.TotalSeconds:F1} s (guidance {result.Elapsed.TotalSeconds:F1} s) on {Environment.ProcessorCount} cores."));
+                return 0;
+            }
+
             string json = Path.Combine(outDir.FullName, "results.json");
             ReproductionReport.WriteJsonAtomically(json, result, prepared.Describe());
             string scatter = Path.Combine(outDir.FullName, "hr-vs-ioi.png");
@@ -130,5 +168,18 @@ internal static class ReproduceCommand
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Wall time {total.Elapsed.TotalSeconds:F1} s (guidance {result.Elapsed.TotalSeconds:F1} s) on {Environment.ProcessorCount} cores."));
             return 0;
         }
+    }
+
+    /// <summary>A recorded command line without its <c>--shard i/n</c> (or <c>--shard=i/n</c>).</summary>
+    internal static string WithoutShard(string command)
+    {
+        var words = command.Split(' ').ToList();
+        int at = words.FindIndex(w => w == "--shard" || w.StartsWith("--shard=", StringComparison.Ordinal));
+        if (at >= 0)
+        {
+            words.RemoveRange(at, words[at] == "--shard" && at + 1 < words.Count ? 2 : 1);
+        }
+
+        return string.Join(' ', words);
     }
 }

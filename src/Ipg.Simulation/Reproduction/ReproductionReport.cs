@@ -57,11 +57,33 @@ public static class ReproductionReport
     {
         ArgumentNullException.ThrowIfNull(destination);
         ArgumentNullException.ThrowIfNull(result);
+        WriteJson(destination, json => WriteConfig(json, result, result.TargetItemIds, extraConfig), result.Policies);
+    }
+
+    /// <summary>The document with its config written by <paramref name="writeConfig"/> (a run's, or the shards' for <c>ipg merge</c>).</summary>
+    internal static void WriteJson(Stream destination, Action<Utf8JsonWriter> writeConfig, IReadOnlyList<GuidanceResult> policies)
+    {
         using var json = new Utf8JsonWriter(destination, new JsonWriterOptions { Indented = true });
         json.WriteStartObject();
         json.WriteString("format", "ipg-reproduction/1");
 
         json.WriteStartObject("config");
+        writeConfig(json);
+        json.WriteEndObject();
+
+        json.WriteStartArray("policies");
+        foreach (var policy in policies)
+        {
+            WritePolicy(json, policy);
+        }
+
+        json.WriteEndArray();
+        json.WriteEndObject();
+    }
+
+    /// <summary>The config entries of a run; <paramref name="targetIds"/> is the whole experiment's target list (a shard runs part of it).</summary>
+    internal static void WriteConfig(Utf8JsonWriter json, ReproductionResult result, IReadOnlyList<int> targetIds, IReadOnlyDictionary<string, string>? extraConfig)
+    {
         var o = result.Options;
         json.WriteNumber("seed", o.Simulator.Seed);
         json.WriteNumber("world_users", o.Simulator.Users);
@@ -76,7 +98,7 @@ public static class ReproductionReport
         json.WriteNumber("log_click_rate", result.World.Collection.ClickRate);
         json.WriteString("log_sha256", result.World.LogSha256);
         json.WriteStartArray("target_ids");
-        foreach (int t in result.TargetItemIds)
+        foreach (int t in targetIds)
         {
             json.WriteNumberValue(t);
         }
@@ -91,17 +113,6 @@ public static class ReproductionReport
                 json.WriteString(key, value);
             }
         }
-
-        json.WriteEndObject();
-
-        json.WriteStartArray("policies");
-        foreach (var policy in result.Policies)
-        {
-            WritePolicy(json, policy);
-        }
-
-        json.WriteEndArray();
-        json.WriteEndObject();
     }
 
     /// <summary>Writes the JSON document to <paramref name="path"/> through a temporary file and an atomic rename.</summary>
