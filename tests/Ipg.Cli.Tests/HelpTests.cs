@@ -10,6 +10,7 @@ public sealed class HelpTests
     [Theory]
     [InlineData(new[] { "--help" }, "  ipg [command] [options]")]
     [InlineData(new[] { "reproduce", "--help" }, "  ipg reproduce [options]")]
+    [InlineData(new[] { "merge", "--help" }, "  ipg merge <folders>... [options]")]
     public void Help_usage_line_says_ipg(string[] args, string usage)
     {
         var output = new StringWriter();
