@@ -22,12 +22,19 @@ public sealed partial class TopicSimulator
     /// <param name="destination">A writable stream.</param>
     /// <exception cref="ArgumentNullException"><paramref name="destination"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="destination"/> is not writable.</exception>
+    /// <exception cref="InvalidOperationException">This is a user range of another state that does not start at its user 0 (an internal part of a split run).</exception>
     public void Save(Stream destination)
     {
         ArgumentNullException.ThrowIfNull(destination);
         if (!destination.CanWrite)
         {
             throw new ArgumentException("destination must be writable.", nameof(destination));
+        }
+
+        if (_drawOffset != 0)
+        {
+            // The format has no field for it; a range is a transient part of a split run.
+            throw new InvalidOperationException("A user range that does not start at user 0 cannot be saved.");
         }
 
         ChecksummedBinary.Write(destination, SerializeBody());

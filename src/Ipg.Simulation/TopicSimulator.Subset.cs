@@ -19,31 +19,49 @@ public sealed partial class TopicSimulator
             throw new ArgumentOutOfRangeException(nameof(userCount), userCount, $"Keep between 1 and {_users} users.");
         }
 
-        if (userCount == _users)
+        return userCount == _users ? Clone() : TakeUserRange(0, userCount);
+    }
+
+    /// <summary>
+    /// A deep copy of users <paramref name="firstUser"/> .. <paramref name="firstUser"/> + <paramref name="userCount"/> − 1
+    /// and every item, whose rounds continue <b>exactly</b> as those users' would in this simulator: every round
+    /// skips the click draws of the users before the range, so user u of the copy clicks when user
+    /// <paramref name="firstUser"/> + u would here (a run split over user ranges, docs/distributed.md). In memory
+    /// only: <see cref="Save(string)"/> refuses a range that does not start at user 0.
+    /// </summary>
+    internal TopicSimulator TakeUserRange(int firstUser, int userCount)
+    {
+        if (firstUser < 0 || firstUser >= _users)
         {
-            return Clone();
+            throw new ArgumentOutOfRangeException(nameof(firstUser), firstUser, $"The first user must be in 0..{_users - 1}.");
+        }
+
+        if (userCount < 1 || userCount > _users - firstUser)
+        {
+            throw new ArgumentOutOfRangeException(nameof(userCount), userCount, $"Keep between 1 and {_users - firstUser} users from user {firstUser}.");
         }
 
         var copy = new TopicSimulator(_options with { Users = userCount }, generate: false, _dim, _topicDirections);
-        _userEmb.AsSpan(0, userCount * _dim).CopyTo(copy._userEmb);
+        _userEmb.AsSpan(firstUser * _dim, userCount * _dim).CopyTo(copy._userEmb);
         _itemEmb.CopyTo(copy._itemEmb, 0);
         _itemTopic.CopyTo(copy._itemTopic, 0);
         for (var u = 0; u < userCount; u++)
         {
-            if (_bias[u] is { } b)
+            if (_bias[firstUser + u] is { } b)
             {
                 copy._bias[u] = new Dictionary<int, double>(b);
             }
         }
 
         int window = _options.BoredomWindow;
-        _window.AsSpan(0, userCount * window).CopyTo(copy._window);
-        _windowStart.AsSpan(0, userCount).CopyTo(copy._windowStart);
-        _windowCount.AsSpan(0, userCount).CopyTo(copy._windowCount);
-        _bored.AsSpan(0, userCount * _topics).CopyTo(copy._bored);
-        _boredTimeout.AsSpan(0, userCount * _topics).CopyTo(copy._boredTimeout);
+        _window.AsSpan(firstUser * window, userCount * window).CopyTo(copy._window);
+        _windowStart.AsSpan(firstUser, userCount).CopyTo(copy._windowStart);
+        _windowCount.AsSpan(firstUser, userCount).CopyTo(copy._windowCount);
+        _bored.AsSpan(firstUser * _topics, userCount * _topics).CopyTo(copy._bored);
+        _boredTimeout.AsSpan(firstUser * _topics, userCount * _topics).CopyTo(copy._boredTimeout);
         copy._round = _round;
         copy._clickStream = _clickStream;
+        copy._drawOffset = _drawOffset + firstUser;
         return copy;
     }
 }

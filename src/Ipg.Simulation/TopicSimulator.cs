@@ -42,6 +42,9 @@ public sealed partial class TopicSimulator
     private readonly int[] _boredTimeout;
     private long _round;
     private long _clickStream;
+
+    /// <summary>Click draws skipped every round before user 0's: nonzero for a user range (<see cref="TakeUserRange"/>).</summary>
+    private long _drawOffset;
     private double[]? _itemEmbTransposed;
 
     /// <summary>Creates a simulator and draws its user and item embeddings (spec §3).</summary>
@@ -310,6 +313,11 @@ public sealed partial class TopicSimulator
         // One uniform per user, users in ascending order, from the stream of this round: the
         // draws never depend on the outcomes or on threading.
         var rng = RandomStreams.Create(_options.Seed, RandomStreams.Purpose.Clicks, _clickStream, _round);
+        for (long skip = 0; skip < _drawOffset; skip++)
+        {
+            rng.NextDouble(); // the draws of the users before this range (TakeUserRange)
+        }
+
         for (var u = 0; u < _users; u++)
         {
             var draw = rng.NextDouble();
@@ -377,6 +385,7 @@ public sealed partial class TopicSimulator
         _boredTimeout.CopyTo(copy._boredTimeout, 0);
         copy._round = _round;
         copy._clickStream = _clickStream;
+        copy._drawOffset = _drawOffset;
         return copy;
     }
 

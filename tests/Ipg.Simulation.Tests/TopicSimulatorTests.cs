@@ -435,4 +435,36 @@ public class TopicSimulatorTests
         FluentActions.Invoking(() => full.TakeUsers(0)).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("userCount");
         FluentActions.Invoking(() => full.TakeUsers(61)).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("userCount");
     }
+
+    [Fact]
+    public void A_user_range_clicks_exactly_as_its_users_do_in_the_whole_population()
+    {
+        // A split run (ipg reproduce --shard, docs/distributed.md) relies on this: users 20..34 taken apart click, get
+        // bored and move just as they do in the full simulator, round after round.
+        var full = new TopicSimulator(TestPresets.Small());
+        full.Step(TestPresets.Repeat(60, 3));
+        var range = full.TakeUserRange(20, 15);
+        range.Invoking(r => r.Save(Stream.Null)).Should().Throw<InvalidOperationException>();
+        var rng = new Random(4);
+        for (int round = 0; round < 12; round++)
+        {
+            var shown = Enumerable.Range(0, 60).Select(_ => 1 + rng.Next(full.ItemCount)).ToArray();
+            var all = full.Step(shown);
+            var part = range.Step(shown.AsSpan(20, 15));
+            part.Should().Equal(all.Skip(20).Take(15), $"round {round}");
+        }
+
+        for (var u = 0; u < 15; u++)
+        {
+            range.UserEmbedding(u).ToArray().Should().Equal(full.UserEmbedding(20 + u).ToArray());
+            range.Preference(u, 5).Should().Be(full.Preference(20 + u, 5));
+        }
+
+        // A range of a range still lines up.
+        var inner = full.TakeUserRange(20, 15).TakeUserRange(5, 4);
+        var next = Enumerable.Range(0, 60).Select(u => 1 + (u % full.ItemCount)).ToArray();
+        inner.Step(next.AsSpan(25, 4)).Should().Equal(full.Step(next).Skip(25).Take(4));
+        FluentActions.Invoking(() => full.TakeUserRange(50, 11)).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("userCount");
+        FluentActions.Invoking(() => full.TakeUserRange(-1, 1)).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("firstUser");
+    }
 }

@@ -20,7 +20,7 @@ internal static class ReproduceCommand
     {
         var setup = new ExperimentSetup("results", ReproductionOptions.Default.Users!.Value, ReproductionOptions.Default.Targets);
         var irn = new Option<FileInfo?>("--irn") { Description = "An ONNX IRN (docs/irn.md) trained on the same log: adds the rows IRN (open loop) and IRN (closed loop)." };
-        var shard = new Option<string?>("--shard") { Description = "Run part i of n (1-based, e.g. 2/4) of the targets and write shard-000i-of-000n.json to --out; `ipg merge` combines a complete set into results.json (docs/distributed.md)." };
+        var shard = new Option<string?>("--shard") { Description = "Run part i of n (1-based, e.g. 2/4) of the targets (of their users when n exceeds the targets) and write shard-000i-of-000n.json to --out; `ipg merge` combines a complete set into results.json (docs/distributed.md)." };
         var command = new Command("reproduce", "Run the paper's experiment (docs/method.md §3–4) on the embedded default and print HR/IoI/IoR per policy.");
         foreach (var option in setup.Options)
         {
@@ -124,15 +124,26 @@ internal static class ReproduceCommand
             });
 
             var experiment = prepared.Experiment;
+            var outDir = parseResult.GetValue(setup.Output)!;
             if (shard is not null)
             {
-                if (shard.Count > experiment.Targets.Count)
+                long pairs = (long)experiment.Targets.Count * experiment.Runner.UserCount;
+                if (shard.Count > pairs)
                 {
-                    throw CliException.InvalidArguments($"ipg reproduce: --shard {shard}: {shard.Count} shards for {experiment.Targets.Count} targets; use at most {experiment.Targets.Count}.");
+                    throw CliException.InvalidArguments($"ipg reproduce: --shard {shard}: {shard.Count} shards for {experiment.Targets.Count} target(s) x {experiment.Runner.UserCount} user(s); use at most {pairs}.");
                 }
 
-                // The same runner (world, encoder, initial sequences); a target's run depends only on the target.
-                experiment = new GuidanceExperiment(experiment.Runner, [.. shard.TargetIndices(experiment.Targets.Count).Select(i => experiment.Targets[i])]);
+                // The same runner (world, encoder, initial sequences) for every unit; a target's run depends only on the
+                // target, a user's only on the user.
+                var partial = ReproductionShards.Run(prepared.World, experiment, policies, prepared.Options, shard, progress, cancellationToken);
+                outDir.Create();
+                string part = Path.Combine(outDir.FullName, shard.FileName);
+                var config = prepared.Describe();
+                config["command"] = WithoutShard(config["command"]); // the merged results.json records the single run's command
+                AtomicFile.Write(part, stream => ReproductionShards.Write(stream, partial, experiment.Runner.Options.Metrics.ConfidenceLevel, config));
+                Console.WriteLine($"Shard {shard} ran {Describe(partial, experiment.Runner.UserCount)} for {policies.Count} policies. Wrote {part}; `ipg merge` combines all {shard.Count} into results.json and its table.");
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Wall time {total.Elapsed.TotalSeconds:F1} s (guidance {partial.Elapsed.TotalSeconds:F1} s) on {Environment.ProcessorCount} cores."));
+                return 0;
             }
 
             var result = PaperReproduction.Run(prepared.World, experiment, policies, prepared.Options, progress, cancellationToken);
@@ -145,19 +156,7 @@ internal static class ReproduceCommand
             AnsiConsole.Write(ResultsTable.Build(result.Policies));
             Console.WriteLine("HR@K: click rate over the first K rounds; IoI@K: increase of the true preference for the target after K rounds; IoR: rise of its true rank; means over targets; the CI is a Student-t 95 % interval across targets (n/a for one target).");
 
-            var outDir = parseResult.GetValue(setup.Output)!;
             outDir.Create();
-            if (shard is not null)
-            {
-                string part = Path.Combine(outDir.FullName, shard.FileName);
-                var config = prepared.Describe();
-                config["command"] = WithoutShard(config["command"]); // the merged results.json records the single run's command
-                AtomicFile.Write(part, stream => ReproductionShards.Write(stream, shard, prepared.Experiment.Targets, result, prepared.Experiment.Runner.Options.Metrics.ConfidenceLevel, config));
-                Console.WriteLine($"Shard {shard} ({experiment.Targets.Count} of {prepared.Experiment.Targets.Count} targets; the table is this shard's only). Wrote {part}; `ipg merge` combines all {shard.Count} into results.json.");
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Wall time {total.Elapsed.TotalSeconds:F1} s (guidance {result.Elapsed.TotalSeconds:F1} s) on {Environment.ProcessorCount} cores."));
-                return 0;
-            }
-
             string json = Path.Combine(outDir.FullName, "results.json");
             ReproductionReport.WriteJsonAtomically(json, result, prepared.Describe());
             string scatter = Path.Combine(outDir.FullName, "hr-vs-ioi.png");
@@ -169,6 +168,12 @@ internal static class ReproduceCommand
             return 0;
         }
     }
+
+    /// <summary>The units a shard ran, for its one-line report: "targets #1-#3 (all users)" or "target #2 users 100-199".</summary>
+    private static string Describe(ReproductionShardResult partial, int users) =>
+        string.Join(" and ", partial.Units.Select(u => string.Create(
+            CultureInfo.InvariantCulture,
+            $"target #{u.TargetIndex + 1} ({partial.TargetItemIds[u.TargetIndex]}) {(u.Users == users ? "all users" : $"users {u.FirstUser}-{u.FirstUser + u.Users - 1}")}")));
 
     /// <summary>A recorded command line without its <c>--shard i/n</c> (or <c>--shard=i/n</c>).</summary>
     internal static string WithoutShard(string command)

@@ -26,7 +26,7 @@ public sealed class GuidanceRunner
     private readonly ISequentialEncoder _encoder;
     private readonly int[][] _initial;
     private readonly GuidanceOptions _options;
-    private readonly Lazy<float[]> _initialEncodings;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(int First, int Count), Lazy<float[]>> _initialEncodings = new();
 
     /// <summary>Creates a runner.</summary>
     /// <param name="startState">The end-of-collection state; never modified (each run clones it).</param>
@@ -70,7 +70,6 @@ public sealed class GuidanceRunner
         _start = startState.Clone();
         _encoder = encoder;
         _options = options;
-        _initialEncodings = new Lazy<float[]>(EncodeInitial, LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
     /// <summary>The guidance parameters.</summary>
@@ -97,7 +96,16 @@ public sealed class GuidanceRunner
     public TargetMetrics RunTarget(IRecommendationPolicy policy, int targetItemId, IProgress<GuidanceProgress>? progress = null, CancellationToken cancellationToken = default) =>
         RunTarget(policy, targetItemId, 0, 1, progress, cancellationToken);
 
-    internal TargetMetrics RunTarget(IRecommendationPolicy policy, int targetItemId, int targetIndex, int targetCount, IProgress<GuidanceProgress>? progress, CancellationToken cancellationToken)
+    internal TargetMetrics RunTarget(IRecommendationPolicy policy, int targetItemId, int targetIndex, int targetCount, IProgress<GuidanceProgress>? progress, CancellationToken cancellationToken) =>
+        RunTargetRange(policy, targetItemId, 0, UserCount, targetIndex, targetCount, progress, cancellationToken).Metrics;
+
+    /// <summary>
+    /// The closed loop for one target over users <paramref name="firstUser"/> .. + <paramref name="userCount"/> − 1 only:
+    /// those users click, are recommended to and are encoded exactly as in the whole run (the simulator's range skips the
+    /// other users' draws; the policy sees <see cref="PolicyContext.FirstUser"/>), given an encoder whose output for a
+    /// user does not depend on the batch it is in. The sums add up over ranges to the whole run's metrics bit for bit.
+    /// </summary>
+    internal (TargetMetrics Metrics, IReadOnlyList<CheckpointSums> Sums) RunTargetRange(IRecommendationPolicy policy, int targetItemId, int firstUser, int userCount, int targetIndex, int targetCount, IProgress<GuidanceProgress>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(policy);
         if (targetItemId < 1 || targetItemId > ItemCount)
@@ -105,13 +113,18 @@ public sealed class GuidanceRunner
             throw new ArgumentOutOfRangeException(nameof(targetItemId), targetItemId, $"The target must be an item id in 1..{ItemCount}.");
         }
 
+        if (firstUser < 0 || userCount < 1 || userCount > UserCount - firstUser)
+        {
+            throw new ArgumentOutOfRangeException(nameof(userCount), userCount, $"Users {firstUser}..{firstUser + userCount - 1} are not a range of 0..{UserCount - 1}.");
+        }
+
         cancellationToken.ThrowIfCancellationRequested();
-        var users = UserCount;
+        var users = userCount;
         var d = _encoder.Dimension;
         var k = _options.SlateSize;
         var maxLength = Math.Max(1, _encoder.MaxHistoryLength);
 
-        var sim = _start.Clone();
+        var sim = userCount == UserCount ? _start.Clone() : _start.TakeUserRange(firstUser, userCount);
         if (_options.IndependentClicksPerTarget)
         {
             sim.ClickStream = targetItemId;
@@ -128,19 +141,22 @@ public sealed class GuidanceRunner
         var windows = new ReadOnlyMemory<int>[users];
         for (var u = 0; u < users; u++)
         {
-            sequences[u] = new List<int>(_initial[u].Length + _options.Rounds);
-            sequences[u].AddRange(_initial[u]);
-            windows[u] = Window(_initial[u], maxLength);
+            var initial = _initial[firstUser + u];
+            sequences[u] = new List<int>(initial.Length + _options.Rounds);
+            sequences[u].AddRange(initial);
+            windows[u] = Window(initial, maxLength);
             if (_options.ExcludeLoggedItems)
             {
-                foreach (var id in _initial[u])
+                foreach (var id in initial)
                 {
                     mask.Add(u, id);
                 }
             }
         }
 
-        var embeddings = (float[])_initialEncodings.Value.Clone();
+        var embeddings = (float[])_initialEncodings.GetOrAdd(
+            (firstUser, userCount),
+            range => new Lazy<float[]>(() => EncodeInitial(range.First, range.Count), LazyThreadSafetyMode.ExecutionAndPublication)).Value.Clone();
         var slates = new int[users * k];
         var shown = new int[users];
         var clicked = new bool[users];
@@ -151,14 +167,14 @@ public sealed class GuidanceRunner
         for (var round = 0; round < _options.Rounds; round++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var context = new PolicyContext(_encoder, target, windows, embeddings, mask, k, round);
+            var context = new PolicyContext(_encoder, target, windows, embeddings, mask, k, round) { FirstUser = firstUser };
             policy.Recommend(context, slates, cancellationToken);
             for (var u = 0; u < users; u++)
             {
                 var id = slates[u * k];
                 if (id < 0 || id > ItemCount)
                 {
-                    throw new InvalidOperationException($"Policy {policy.Name} recommended id {id} to user {u}; ids are 1..{ItemCount} (0 = none).");
+                    throw new InvalidOperationException($"Policy {policy.Name} recommended id {id} to user {firstUser + u}; ids are 1..{ItemCount} (0 = none).");
                 }
 
                 shown[u] = id; // 0 (nothing): the user is shown nothing.
@@ -223,19 +239,20 @@ public sealed class GuidanceRunner
             progress?.Report(new GuidanceProgress(targetIndex, targetCount, targetItemId, round + 1, _options.Rounds));
         }
 
-        return recorder.GetResult();
+        return (recorder.GetResult(), recorder.GetSums());
     }
 
     private static ReadOnlyMemory<int> Window(int[] sequence, int maxLength) =>
         sequence.Length > maxLength ? sequence.AsMemory(sequence.Length - maxLength) : sequence.AsMemory();
 
-    private float[] EncodeInitial()
+    /// <summary>The round-0 encodings of users <paramref name="first"/> .. + <paramref name="count"/> − 1 (computed once per range).</summary>
+    private float[] EncodeInitial(int first, int count)
     {
         var maxLength = Math.Max(1, _encoder.MaxHistoryLength);
-        var windows = new ReadOnlyMemory<int>[_initial.Length];
+        var windows = new ReadOnlyMemory<int>[count];
         for (var u = 0; u < windows.Length; u++)
         {
-            windows[u] = Window(_initial[u], maxLength);
+            windows[u] = Window(_initial[first + u], maxLength);
         }
 
         var result = new float[windows.Length * _encoder.Dimension];

@@ -44,7 +44,7 @@ public sealed class IrnPolicy : IRecommendationPolicy
     /// <param name="model">The target-conditioned next-item model.</param>
     /// <param name="planning">Open loop (plan once) or closed loop (re-plan every round).</param>
     /// <param name="pathLength">Items planned at round 0 in the open loop (≥ 1); default 20.</param>
-    /// <param name="userIds">Model user id (0..U) of each context user index, or null for u + 1 (0 beyond U).</param>
+    /// <param name="userIds">Model user id (0..U) of each population user index (<see cref="PolicyContext.FirstUser"/> + u), or null for that index + 1 (0 beyond U).</param>
     /// <param name="name">Display name; default "IRN (open loop)" or "IRN (closed loop)".</param>
     /// <exception cref="ArgumentNullException"><paramref name="model"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="planning"/> is not defined, <paramref name="pathLength"/> is below 1, or a user id is outside 0..U.</exception>
@@ -112,9 +112,9 @@ public sealed class IrnPolicy : IRecommendationPolicy
             throw new ArgumentException($"The model scores {_model.ItemCount} items, the context's catalogue has {context.Encoder.ItemCount}.", nameof(context));
         }
 
-        if (_userIds is not null && _userIds.Length < users)
+        if (_userIds is not null && _userIds.Length < (long)context.FirstUser + users)
         {
-            throw new ArgumentException($"The user map has {_userIds.Length} entries, the context {users} users.", nameof(context));
+            throw new ArgumentException($"The user map has {_userIds.Length} entries, the context users {context.FirstUser}..{context.FirstUser + users - 1}.", nameof(context));
         }
 
         slates.Span[..(users * k)].Clear();
@@ -195,7 +195,8 @@ public sealed class IrnPolicy : IRecommendationPolicy
             }
 
             excluded[u] = bits;
-            modelUsers[u] = _userIds is not null ? _userIds[u] : (u + 1 <= _model.UserCount ? u + 1 : 0);
+            int population = context.FirstUser + u; // the user's index in the whole run (a user range starts later)
+            modelUsers[u] = _userIds is not null ? _userIds[population] : (population + 1 <= _model.UserCount ? population + 1 : 0);
         }
 
         return new Plan(round, histories, excluded, modelUsers);

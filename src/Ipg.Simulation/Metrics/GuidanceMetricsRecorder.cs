@@ -24,6 +24,7 @@ public sealed class GuidanceMetricsRecorder
     private readonly int[] _shown;
     private readonly int[] _clicks;
     private readonly List<CheckpointMetrics> _results = [];
+    private readonly List<CheckpointSums> _sums = [];
     private bool _hasBaseline;
     private int _rounds;
 
@@ -105,21 +106,24 @@ public sealed class GuidanceMetricsRecorder
 
         // spec §3: averaged over users. HR: per-user click fraction over rounds 1..K (users who
         // were never shown anything are left out); IoI, IoR: after K − before round 1.
-        double hr = 0, ioi = 0, ior = 0;
+        // The sums are order-independent (ExactSum), so user ranges run apart add up to exactly this.
+        ExactSum hr = default, ioi = default, ior = default;
         var hrUsers = 0;
         for (var u = 0; u < _users; u++)
         {
             if (_shown[u] > 0)
             {
-                hr += (double)_clicks[u] / _shown[u];
+                hr = hr.Add((double)_clicks[u] / _shown[u]);
                 hrUsers++;
             }
 
-            ioi += targetPreferences[u] - _baselinePreference[u];
-            ior += _baselineRank[u] - CapRank(targetRanks[u]);
+            ioi = ioi.Add(targetPreferences[u] - _baselinePreference[u]);
+            ior = ior.Add(_baselineRank[u] - CapRank(targetRanks[u]));
         }
 
-        _results.Add(new CheckpointMetrics(_rounds, hrUsers == 0 ? 0 : hr / hrUsers, ioi / _users, ior / _users));
+        var sums = new CheckpointSums(_rounds, _users, hrUsers, hr, ioi, ior);
+        _sums.Add(sums);
+        _results.Add(sums.ToMetrics());
     }
 
     /// <summary>Records the ground truth straight from the simulator (ranks computed in parallel over users; read-only).</summary>
@@ -210,6 +214,9 @@ public sealed class GuidanceMetricsRecorder
     /// <summary>The metrics at every checkpoint recorded so far.</summary>
     /// <returns>The per-target metrics.</returns>
     public TargetMetrics GetResult() => new(_targetItem, _results.ToArray());
+
+    /// <summary>The sums behind every checkpoint recorded so far (a user range's share of a split run).</summary>
+    internal IReadOnlyList<CheckpointSums> GetSums() => _sums.ToArray();
 
     private bool IsCheckpoint(int rounds)
     {

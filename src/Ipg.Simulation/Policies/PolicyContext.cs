@@ -73,6 +73,24 @@ public sealed class PolicyContext
     /// <summary>Number of users.</summary>
     public int UserCount => Histories.Count;
 
+    /// <summary>
+    /// The population index of this context's user 0 (default 0): nonzero when a run is split over user ranges
+    /// (<c>ipg reproduce --shard</c>, docs/distributed.md). A policy that keys anything on the user (a random draw,
+    /// a model's user id) keys it on <c>FirstUser + u</c>, so a range sees exactly what those users see in the whole run.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Set to a negative value.</exception>
+    public int FirstUser
+    {
+        get => _firstUser;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value, nameof(FirstUser));
+            _firstUser = value;
+        }
+    }
+
+    private readonly int _firstUser;
+
     /// <summary>The encoding of one user.</summary>
     /// <param name="user">User index.</param>
     /// <returns>A d-long view.</returns>

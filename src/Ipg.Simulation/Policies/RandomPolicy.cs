@@ -2,7 +2,8 @@ namespace Ipg.Policies;
 
 /// <summary>
 /// Uniformly random non-excluded items, without repetition inside a slate: the lower bound. Draws are a
-/// pure function of (seed, target, round, user), so results do not depend on thread scheduling.
+/// pure function of (seed, target, round, the user's population index <see cref="PolicyContext.FirstUser"/> + u), so results
+/// depend neither on thread scheduling nor on how a run is split over user ranges.
 /// </summary>
 public sealed class RandomPolicy : IRecommendationPolicy
 {
@@ -25,9 +26,11 @@ public sealed class RandomPolicy : IRecommendationPolicy
         ArgumentNullException.ThrowIfNull(context);
         int n = context.Encoder.ItemCount;
         ulong stream = Mix(((ulong)(uint)Seed << 32) ^ ((ulong)(uint)context.Target.ItemId << 12) ^ (uint)context.Round);
+        int firstUser = context.FirstUser;
         PolicyLoop.Run(context, slates, cancellationToken, (u, _, excluded, slate) =>
         {
-            ulong state = Mix(stream ^ ((ulong)(uint)u * 0x9E3779B97F4A7C15UL));
+            // Keyed on the population index, so a user range draws what its users draw in the whole run.
+            ulong state = Mix(stream ^ ((ulong)(uint)(firstUser + u) * 0x9E3779B97F4A7C15UL));
             int filled = 0;
 
             // Rejection sampling is fast while few items are excluded; fall back to an exact draw

@@ -57,7 +57,7 @@ public static class ReproductionReport
     {
         ArgumentNullException.ThrowIfNull(destination);
         ArgumentNullException.ThrowIfNull(result);
-        WriteJson(destination, json => WriteConfig(json, result, result.TargetItemIds, extraConfig), result.Policies);
+        WriteJson(destination, json => WriteConfig(json, result.Options, result.World, result.TargetItemIds, result.Elapsed, extraConfig), result.Policies);
     }
 
     /// <summary>The document with its config written by <paramref name="writeConfig"/> (a run's, or the shards' for <c>ipg merge</c>).</summary>
@@ -82,9 +82,8 @@ public static class ReproductionReport
     }
 
     /// <summary>The config entries of a run; <paramref name="targetIds"/> is the whole experiment's target list (a shard runs part of it).</summary>
-    internal static void WriteConfig(Utf8JsonWriter json, ReproductionResult result, IReadOnlyList<int> targetIds, IReadOnlyDictionary<string, string>? extraConfig)
+    internal static void WriteConfig(Utf8JsonWriter json, ReproductionOptions o, CollectedWorld world, IReadOnlyList<int> targetIds, TimeSpan elapsed, IReadOnlyDictionary<string, string>? extraConfig)
     {
-        var o = result.Options;
         json.WriteNumber("seed", o.Simulator.Seed);
         json.WriteNumber("world_users", o.Simulator.Users);
         json.WriteNumber("users", o.Users ?? o.Simulator.Users);
@@ -94,9 +93,9 @@ public static class ReproductionReport
         json.WriteNumber("rounds", o.Rounds);
         json.WriteNumber("offset", o.Simulator.Offset);
         json.WriteNumber("collection_rounds", o.Collection.Rounds);
-        json.WriteNumber("log_clicks", result.World.Collection.Clicks);
-        json.WriteNumber("log_click_rate", result.World.Collection.ClickRate);
-        json.WriteString("log_sha256", result.World.LogSha256);
+        json.WriteNumber("log_clicks", world.Collection.Clicks);
+        json.WriteNumber("log_click_rate", world.Collection.ClickRate);
+        json.WriteString("log_sha256", world.LogSha256);
         json.WriteStartArray("target_ids");
         foreach (int t in targetIds)
         {
@@ -104,7 +103,7 @@ public static class ReproductionReport
         }
 
         json.WriteEndArray();
-        json.WriteNumber("elapsed_seconds", Math.Round(result.Elapsed.TotalSeconds, 3));
+        json.WriteNumber("elapsed_seconds", Math.Round(elapsed.TotalSeconds, 3));
         json.WriteString("machine", $"{Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}");
         if (extraConfig is not null)
         {

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -10,8 +11,9 @@ namespace Ipg.Simulation.Reproduction;
 
 /// <summary>
 /// One part of a reproduction split over machines (<c>ipg reproduce --shard i/n</c>): shard <see cref="Index"/> of
-/// <see cref="Count"/> runs a contiguous block of the experiment's targets (each target's run depends only on the
-/// target, so the blocks together give exactly the single run's per-target metrics).
+/// <see cref="Count"/> runs a contiguous block of the experiment's targets, or of one or two targets' users when there
+/// are more shards than targets (<see cref="Units"/>). A target's run depends only on the target, and a user's only on the
+/// user, so the pieces add up exactly to the single run's metrics.
 /// </summary>
 public sealed record ReproductionShard
 {
@@ -60,20 +62,50 @@ public sealed record ReproductionShard
     }
 
     /// <summary>
-    /// The indices (0-based, into the experiment's target list) this shard runs: a contiguous block, the first
-    /// <c>targets mod n</c> blocks one target longer. Empty when there are more shards than targets.
+    /// The work this shard runs: contiguous, balanced pieces of the experiment's (target, user) pairs taken target by
+    /// target. With no more shards than targets, whole targets: a block of them, the first <c>targets mod n</c> blocks one
+    /// target longer. With more shards than targets, user ranges: the pairs split into <paramref name="targetCount"/> ×
+    /// <paramref name="userCount"/> / n (rounded) consecutive pairs, so a shard holds part of one target's users, or the
+    /// end of one target's and the start of the next's. Together the shards cover every pair exactly once.
     /// </summary>
-    /// <param name="targetCount">The experiment's number of targets.</param>
-    /// <returns>The indices, increasing.</returns>
-    public IReadOnlyList<int> TargetIndices(int targetCount)
+    /// <param name="targetCount">The experiment's number of targets (≥ 1).</param>
+    /// <param name="userCount">The experiment's number of users (≥ 1).</param>
+    /// <returns>The units, in target order then user order.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">A count is below 1, or there are more shards than (target, user) pairs.</exception>
+    public IReadOnlyList<ShardUnit> Units(int targetCount, int userCount)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(targetCount, 1);
-        int size = targetCount / Count;
-        int extra = targetCount % Count;
+        ArgumentOutOfRangeException.ThrowIfLessThan(userCount, 1);
+        long pairs = (long)targetCount * userCount;
+        if (Count > pairs)
+        {
+            throw new ArgumentOutOfRangeException(nameof(userCount), userCount, $"{Count} shards for {targetCount} target(s) × {userCount} user(s); use at most {pairs}.");
+        }
+
         int i = Index - 1;
-        int start = (i * size) + Math.Min(i, extra);
-        int length = size + (i < extra ? 1 : 0);
-        return Enumerable.Range(start, length).ToArray();
+        if (Count <= targetCount)
+        {
+            int size = targetCount / Count;
+            int extra = targetCount % Count;
+            int first = (i * size) + Math.Min(i, extra);
+            int length = size + (i < extra ? 1 : 0);
+            return [.. Enumerable.Range(first, length).Select(t => new ShardUnit(t, 0, userCount))];
+        }
+
+        // Pairs [start, end) in target-major order; Count > targetCount makes every piece shorter than one target's users.
+        long start = pairs * i / Count;
+        long end = pairs * (i + 1) / Count;
+        var units = new List<ShardUnit>(2);
+        while (start < end)
+        {
+            int target = (int)(start / userCount);
+            int user = (int)(start % userCount);
+            int take = (int)Math.Min(userCount - user, end - start);
+            units.Add(new ShardUnit(target, user, take));
+            start += take;
+        }
+
+        return units;
     }
 
     /// <inheritdoc />
@@ -92,49 +124,89 @@ public static class ReproductionShards
     public const string Format = "ipg-reproduction-shard/1";
 
     /// <summary>
-    /// Writes shard <paramref name="shard"/>'s results: the run's config (with the whole experiment's targets),
-    /// which targets it ran, and every policy's per-target metrics at full precision.
+    /// Runs shard <paramref name="shard"/> of the experiment: every policy, one after the other, on each of the shard's
+    /// <see cref="ReproductionShard.Units"/> (a target and a range of its users). Exact for any split given an encoder
+    /// whose output for a user does not depend on the other users in its batch (the managed kernel and
+    /// <see cref="Ipg.Encoders.InMemoryEncoder"/> by construction; ONNX Runtime is checked by the tests); policies key their
+    /// per-user choices on the population index (<see cref="PolicyContext.FirstUser"/>).
     /// </summary>
-    /// <param name="destination">A writable stream.</param>
+    /// <param name="world">The collected world.</param>
+    /// <param name="experiment">The whole experiment (every target and user; the shard runs its part).</param>
+    /// <param name="policies">The policies.</param>
+    /// <param name="options">The options the experiment was built with (recorded in the file).</param>
     /// <param name="shard">The shard.</param>
-    /// <param name="allTargetIds">The whole experiment's targets (the shard ran <see cref="ReproductionShard.TargetIndices"/> of them).</param>
-    /// <param name="result">The shard's run (its targets: the shard's block, in order).</param>
-    /// <param name="confidenceLevel">The interval level the merged summary uses.</param>
-    /// <param name="extraConfig">More configuration entries to record, as for results.json.</param>
-    /// <exception cref="ArgumentException">The result's targets are not the shard's block of <paramref name="allTargetIds"/>.</exception>
-    public static void Write(Stream destination, ReproductionShard shard, IReadOnlyList<int> allTargetIds, ReproductionResult result, double confidenceLevel = 0.95, IReadOnlyDictionary<string, string>? extraConfig = null)
+    /// <param name="progress">Receives a report after every round; optional. Its target index counts the shard's units.</param>
+    /// <param name="cancellationToken">Cancels between rounds.</param>
+    /// <returns>The shard's partial results, for <see cref="Write"/>.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">There are more shards than (target, user) pairs.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled.</exception>
+    public static ReproductionShardResult Run(CollectedWorld world, GuidanceExperiment experiment, IReadOnlyList<IRecommendationPolicy> policies, ReproductionOptions options, ReproductionShard shard, IProgress<ReproductionProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(destination);
+        ArgumentNullException.ThrowIfNull(world);
+        ArgumentNullException.ThrowIfNull(experiment);
+        ArgumentNullException.ThrowIfNull(policies);
+        ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(shard);
-        ArgumentNullException.ThrowIfNull(allTargetIds);
-        ArgumentNullException.ThrowIfNull(result);
-        var indices = shard.TargetIndices(allTargetIds.Count);
-        if (!indices.Select(i => allTargetIds[i]).SequenceEqual(result.TargetItemIds))
+        var units = shard.Units(experiment.Targets.Count, experiment.Runner.UserCount);
+        var watch = Stopwatch.StartNew();
+        var runs = new List<ShardPolicyRun>(policies.Count);
+        for (int p = 0; p < policies.Count; p++)
         {
-            throw new ArgumentException($"The result's targets are not shard {shard}'s block of the experiment's {allTargetIds.Count} targets.", nameof(result));
+            var policy = policies[p];
+            int index = p;
+            var inner = progress is null ? null : new ForwardingProgress(g => progress.Report(new ReproductionProgress(index, policies.Count, policy.Name, g)));
+            var policyWatch = Stopwatch.StartNew();
+            var sums = new List<IReadOnlyList<CheckpointSums>>(units.Count);
+            for (int u = 0; u < units.Count; u++)
+            {
+                var unit = units[u];
+                sums.Add(experiment.Runner.RunTargetRange(policy, experiment.Targets[unit.TargetIndex], unit.FirstUser, unit.Users, u, units.Count, inner, cancellationToken).Sums);
+            }
+
+            runs.Add(new ShardPolicyRun(policy.Name, policy.Guidance, policyWatch.Elapsed, sums));
         }
 
+        return new ReproductionShardResult(shard, options, world, experiment.Targets, units, runs, watch.Elapsed);
+    }
+
+    /// <summary>
+    /// Writes a shard's results: the run's config (with the whole experiment's targets), the units it ran, and for every
+    /// policy and unit the exact sums behind each checkpoint (<see cref="Merge"/> adds them up).
+    /// </summary>
+    /// <param name="destination">A writable stream.</param>
+    /// <param name="result">The shard's run.</param>
+    /// <param name="confidenceLevel">The interval level the merged summary uses.</param>
+    /// <param name="extraConfig">More configuration entries to record, as for results.json.</param>
+    public static void Write(Stream destination, ReproductionShardResult result, double confidenceLevel = 0.95, IReadOnlyDictionary<string, string>? extraConfig = null)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        ArgumentNullException.ThrowIfNull(result);
         using var json = new Utf8JsonWriter(destination, new JsonWriterOptions { Indented = true });
         json.WriteStartObject();
         json.WriteString("format", Format);
-        json.WriteNumber("shard", shard.Index);
-        json.WriteNumber("shards", shard.Count);
+        json.WriteNumber("shard", result.Shard.Index);
+        json.WriteNumber("shards", result.Shard.Count);
         json.WriteNumber("confidence_level", confidenceLevel);
-        json.WriteStartArray("target_indices");
-        foreach (int i in indices)
+        json.WriteStartArray("units");
+        foreach (var unit in result.Units)
         {
-            json.WriteNumberValue(i);
+            // [target index, first user, users]
+            json.WriteStartArray();
+            json.WriteNumberValue(unit.TargetIndex);
+            json.WriteNumberValue(unit.FirstUser);
+            json.WriteNumberValue(unit.Users);
+            json.WriteEndArray();
         }
 
         json.WriteEndArray();
         json.WriteStartObject("config");
-        ReproductionReport.WriteConfig(json, result, allTargetIds, extraConfig);
+        ReproductionReport.WriteConfig(json, result.Options, result.World, result.TargetItemIds, result.Elapsed, extraConfig);
         json.WriteEndObject();
         json.WriteStartArray("policies");
         foreach (var policy in result.Policies)
         {
             json.WriteStartObject();
-            json.WriteString("name", policy.PolicyName);
+            json.WriteString("name", policy.Name);
             if (policy.Guidance is { } g)
             {
                 json.WriteStartObject("guidance");
@@ -149,20 +221,22 @@ public static class ReproductionShards
             }
 
             json.WriteNumber("elapsed_ticks", policy.Elapsed.Ticks);
-            json.WriteStartArray("targets");
-            foreach (var t in policy.Targets)
+            json.WriteStartArray("units");
+            for (int u = 0; u < result.Units.Count; u++)
             {
                 json.WriteStartObject();
-                json.WriteNumber("target", t.TargetItem);
+                json.WriteNumber("target", result.TargetItemIds[result.Units[u].TargetIndex]);
                 json.WriteStartArray("checkpoints");
-                foreach (var c in t.Checkpoints)
+                foreach (var c in policy.Units[u])
                 {
-                    // Doubles are written shortest round-trip, so they read back bit for bit.
+                    // [K, users, users shown anything, Σ HR, Σ IoI, Σ IoR]: the sums as 128-bit integers at 2^-64 (text, exact).
                     json.WriteStartArray();
                     json.WriteNumberValue(c.Rounds);
-                    json.WriteNumberValue(c.HitRate);
-                    json.WriteNumberValue(c.IncreaseOfInterest);
-                    json.WriteNumberValue(c.IncreaseOfRanking);
+                    json.WriteNumberValue(c.Users);
+                    json.WriteNumberValue(c.HitUsers);
+                    json.WriteStringValue(c.HitRate.ToString());
+                    json.WriteStringValue(c.Interest.ToString());
+                    json.WriteStringValue(c.Ranking.ToString());
                     json.WriteEndArray();
                 }
 
@@ -252,22 +326,65 @@ public static class ReproductionShards
             throw new InvalidDataException($"The set is incomplete: shard(s) {string.Join(", ", missing.Select(i => $"{i}/{count}"))} missing (found {shards.Count} of {count}).");
         }
 
-        int[] targetIds = [.. first.Config.GetProperty("target_ids").EnumerateArray().Select(e => e.GetInt32())];
-        var order = shards.SelectMany(s => s.TargetIndices).ToList();
-        if (!order.SequenceEqual(Enumerable.Range(0, targetIds.Length)))
+        int[] targetIds;
+        int users;
+        try
         {
-            throw new InvalidDataException($"The shards' targets do not cover the experiment's {targetIds.Length} targets exactly once.");
+            targetIds = [.. first.Config.GetProperty("target_ids").EnumerateArray().Select(e => e.GetInt32())];
+            users = first.Config.GetProperty("users").GetInt32();
+        }
+        catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException)
+        {
+            throw new InvalidDataException($"'{first.Path}': the config has no readable target_ids and users: {e.Message}", e);
+        }
+
+        if (targetIds.Length < 1 || users < 1 || count > (long)targetIds.Length * users)
+        {
+            throw new InvalidDataException($"'{first.Path}': {count} shards of {targetIds.Length} target(s) × {users} user(s) is not a split.");
+        }
+
+        // Every shard must hold exactly the units the split gives it; the split covers each (target, user) once.
+        foreach (var s in shards)
+        {
+            var expected = new ReproductionShard(s.Index, count).Units(targetIds.Length, users);
+            if (!s.Units.SequenceEqual(expected))
+            {
+                throw new InvalidDataException($"'{s.Path}' ran {Describe(s.Units)}, but shard {s.Index}/{count} of {targetIds.Length} target(s) × {users} user(s) is {Describe(expected)}.");
+            }
         }
 
         var policies = new List<GuidanceResult>(first.Policies.Count);
         for (int p = 0; p < first.Policies.Count; p++)
         {
-            var targets = shards.SelectMany(s => s.Policies[p].Targets).ToList();
-            if (!targets.Select(t => t.TargetItem).SequenceEqual(targetIds))
+            var totals = new CheckpointSums[targetIds.Length][];
+            foreach (var s in shards)
             {
-                throw new InvalidDataException($"Policy '{first.Policies[p].Name}': the shards' per-target results do not match the experiment's targets.");
+                for (int u = 0; u < s.Units.Length; u++)
+                {
+                    var unit = s.Units[u];
+                    var (target, sums) = s.Policies[p].Units[u];
+                    if (target != targetIds[unit.TargetIndex] || sums.Any(c => c.Users != unit.Users))
+                    {
+                        throw new InvalidDataException($"'{s.Path}', policy '{first.Policies[p].Name}': unit {u + 1} is not target {targetIds[unit.TargetIndex]}'s users {unit.FirstUser}..{unit.FirstUser + unit.Users - 1}.");
+                    }
+
+                    ref var total = ref totals[unit.TargetIndex];
+                    if (total is null)
+                    {
+                        total = sums;
+                        continue;
+                    }
+
+                    if (!total.Select(c => c.Rounds).SequenceEqual(sums.Select(c => c.Rounds)))
+                    {
+                        throw new InvalidDataException($"'{s.Path}', policy '{first.Policies[p].Name}': target {target}'s checkpoints differ between its user ranges.");
+                    }
+
+                    total = [.. total.Zip(sums, (x, y) => x + y)];
+                }
             }
 
+            var targets = targetIds.Select((id, t) => new TargetMetrics(id, [.. totals[t].Select(c => c.ToMetrics())])).ToList();
             var elapsed = TimeSpan.FromTicks(shards.Sum(s => s.Policies[p].Elapsed.Ticks));
             var summary = MetricsSummary.Summarize(targets, first.ConfidenceLevel);
             policies.Add(new GuidanceResult(first.Policies[p].Name, targets, summary, elapsed, first.Policies[p].Guidance));
@@ -333,17 +450,27 @@ public static class ReproductionShards
                 throw new InvalidDataException($"'{path}' names shard {index}/{count}.");
             }
 
+            ShardUnit[] units = [.. root.GetProperty("units").EnumerateArray().Select(e =>
+            {
+                var v = e.EnumerateArray().Select(x => x.GetInt32()).ToArray();
+                return v.Length == 3 ? new ShardUnit(v[0], v[1], v[2]) : throw new FormatException("A unit is [target index, first user, users].");
+            })];
             var policies = root.GetProperty("policies").EnumerateArray().Select(ReadPolicy).ToList();
+            if (policies.Any(p => p.Units.Count != units.Length))
+            {
+                throw new FormatException($"Every policy must have one result per unit ({units.Length}).");
+            }
+
             return new ShardFile(
                 path,
                 index,
                 count,
                 root.GetProperty("confidence_level").GetDouble(),
-                [.. root.GetProperty("target_indices").EnumerateArray().Select(e => e.GetInt32())],
+                units,
                 root.GetProperty("config").Clone(),
                 policies);
         }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or ArgumentException)
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or OverflowException or ArgumentException)
         {
             throw new InvalidDataException($"'{path}' is not a readable shard file: {e.Message}", e);
         }
@@ -361,20 +488,83 @@ public static class ReproductionShards
                 g.GetProperty("strength").GetSingle());
         }
 
-        var targets = policy.GetProperty("targets").EnumerateArray().Select(t => new TargetMetrics(
+        var units = policy.GetProperty("units").EnumerateArray().Select(t => (
             t.GetProperty("target").GetInt32(),
-            [.. t.GetProperty("checkpoints").EnumerateArray().Select(c =>
+            (CheckpointSums[])[.. t.GetProperty("checkpoints").EnumerateArray().Select(c =>
             {
                 var v = c.EnumerateArray().ToArray();
-                return new CheckpointMetrics(v[0].GetInt32(), v[1].GetDouble(), v[2].GetDouble(), v[3].GetDouble());
+                if (v.Length != 6)
+                {
+                    throw new FormatException("A checkpoint is [K, users, hit users, Σ HR, Σ IoI, Σ IoR].");
+                }
+
+                return new CheckpointSums(
+                    v[0].GetInt32(), v[1].GetInt32(), v[2].GetInt32(),
+                    ExactSum.Parse(v[3].GetString()!), ExactSum.Parse(v[4].GetString()!), ExactSum.Parse(v[5].GetString()!));
             })])).ToList();
-        return new ShardPolicy(policy.GetProperty("name").GetString()!, guidance, TimeSpan.FromTicks(policy.GetProperty("elapsed_ticks").GetInt64()), targets);
+        return new ShardPolicy(policy.GetProperty("name").GetString()!, guidance, TimeSpan.FromTicks(policy.GetProperty("elapsed_ticks").GetInt64()), units);
     }
 
-    private sealed record ShardFile(string Path, int Index, int Count, double ConfidenceLevel, int[] TargetIndices, JsonElement Config, List<ShardPolicy> Policies);
+    private static string Describe(IEnumerable<ShardUnit> units) =>
+        string.Join(" + ", units.Select(u => string.Create(CultureInfo.InvariantCulture, $"target #{u.TargetIndex + 1} users {u.FirstUser}..{u.FirstUser + u.Users - 1}")));
 
-    private sealed record ShardPolicy(string Name, PolicyGuidance? Guidance, TimeSpan Elapsed, List<TargetMetrics> Targets);
+    /// <summary>Reports synchronously on the caller's thread.</summary>
+    private sealed class ForwardingProgress(Action<GuidanceProgress> report) : IProgress<GuidanceProgress>
+    {
+        public void Report(GuidanceProgress value) => report(value);
+    }
+
+    private sealed record ShardFile(string Path, int Index, int Count, double ConfidenceLevel, ShardUnit[] Units, JsonElement Config, List<ShardPolicy> Policies);
+
+    private sealed record ShardPolicy(string Name, PolicyGuidance? Guidance, TimeSpan Elapsed, List<(int Target, CheckpointSums[] Sums)> Units);
 }
+
+/// <summary>A shard's partial results (<see cref="ReproductionShards.Run"/>), for <see cref="ReproductionShards.Write"/>.</summary>
+public sealed class ReproductionShardResult
+{
+    internal ReproductionShardResult(ReproductionShard shard, ReproductionOptions options, CollectedWorld world, IReadOnlyList<int> targetItemIds, IReadOnlyList<ShardUnit> units, IReadOnlyList<ShardPolicyRun> policies, TimeSpan elapsed)
+    {
+        Shard = shard;
+        Options = options;
+        World = world;
+        TargetItemIds = targetItemIds;
+        Units = units;
+        Policies = policies;
+        Elapsed = elapsed;
+    }
+
+    /// <summary>The shard.</summary>
+    public ReproductionShard Shard { get; }
+
+    /// <summary>What was run.</summary>
+    public ReproductionOptions Options { get; }
+
+    /// <summary>The collected world.</summary>
+    public CollectedWorld World { get; }
+
+    /// <summary>The whole experiment's targets (the units index them).</summary>
+    public IReadOnlyList<int> TargetItemIds { get; }
+
+    /// <summary>The pieces this shard ran.</summary>
+    public IReadOnlyList<ShardUnit> Units { get; }
+
+    /// <summary>The policies run, in order.</summary>
+    public IReadOnlyList<string> PolicyNames => [.. Policies.Select(p => p.Name)];
+
+    /// <summary>Wall time of the shard's guidance phase.</summary>
+    public TimeSpan Elapsed { get; }
+
+    internal IReadOnlyList<ShardPolicyRun> Policies { get; }
+}
+
+/// <summary>One policy's run over a shard's units: per unit, the sums behind each checkpoint.</summary>
+internal sealed record ShardPolicyRun(string Name, PolicyGuidance? Guidance, TimeSpan Elapsed, IReadOnlyList<IReadOnlyList<CheckpointSums>> Units);
+
+/// <summary>A piece of a sharded reproduction: one target and a contiguous range of its users.</summary>
+/// <param name="TargetIndex">The target, 0-based into the experiment's target list.</param>
+/// <param name="FirstUser">The range's first user, 0-based.</param>
+/// <param name="Users">The range's length (≥ 1).</param>
+public readonly record struct ShardUnit(int TargetIndex, int FirstUser, int Users);
 
 /// <summary>What <see cref="ReproductionShards.Merge"/> combined.</summary>
 /// <param name="Policies">Every policy's merged result, in run order.</param>

@@ -122,16 +122,31 @@ public class OnnxSasRecEncoderTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>Every committed model under both engines (a sharded run by user ranges needs batch-independent encodings).</summary>
+    public static TheoryData<string, SasRecKernel> ModelsAndEngines()
+    {
+        var data = new TheoryData<string, SasRecKernel>();
+        foreach (string name in new[] { "sasrec-tiny.onnx", "sasrec-tiny-v2.onnx" })
+        {
+            string model = Path.Combine("Fixtures", name);
+            data.Add(model, SasRecKernel.OnnxRuntime);
+            data.Add(model, SasRecKernel.Auto);
+        }
+
+        return data;
+    }
+
     [Theory]
-    [MemberData(nameof(Models))]
-    public void Batches_in_chunks_equal_single_calls(string model)
+    [MemberData(nameof(ModelsAndEngines))]
+    public void Batches_in_chunks_equal_single_calls(string model, SasRecKernel kernel)
     {
         string path = OnnxFixtures.FullPath(model);
         var fixtures = OnnxFixtures.Read(path);
         var histories = fixtures.Cases.Select(c => (ReadOnlyMemory<int>)c.History).ToArray();
         int chunk = histories.Length % 4 != 0 ? 4 : 5; // several chunks and a partial one
         histories.Length.Should().BeGreaterThan(2 * chunk);
-        using var encoder = OnnxSasRecEncoder.Load(path, new OnnxSasRecEncoderOptions { MaxBatchSize = chunk });
+        // Bit for bit: a user's encoding must not depend on the other users in its batch (docs/distributed.md).
+        using var encoder = OnnxSasRecEncoder.Load(path, new OnnxSasRecEncoderOptions { MaxBatchSize = chunk, Kernel = kernel });
         int d = encoder.Dimension;
         var batch = new float[histories.Length * d];
         encoder.EncodeBatch(histories, batch);
@@ -274,7 +289,8 @@ public class OnnxSasRecEncoderTests(ITestOutputHelper output)
         Top10_and_logits_match_pytorch(path);
         Metadata_agrees_with_the_fixtures(path);
         Rows_are_truncated_and_left_padded_as_the_fixtures_feed_pytorch(path);
-        Batches_in_chunks_equal_single_calls(path);
+        Batches_in_chunks_equal_single_calls(path, SasRecKernel.OnnxRuntime);
+        Batches_in_chunks_equal_single_calls(path, SasRecKernel.Auto);
         Reranker_over_onnx_equals_reranker_over_an_in_memory_encoder_fed_pytorch_users(path);
     }
 

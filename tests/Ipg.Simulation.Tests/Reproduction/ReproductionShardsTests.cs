@@ -5,7 +5,7 @@ using Ipg.Simulation.Reproduction;
 namespace Ipg.Simulation.Tests.Reproduction;
 
 /// <summary>
-/// Sharded reproductions: the split covers every target once, and a complete set of shards merges into the single
+/// Sharded reproductions: the split covers every (target, user) once, and a complete set of shards merges into the single
 /// run's results.json with every metric bit for bit; an incomplete, duplicated, mixed or foreign set is refused.
 /// </summary>
 public class ReproductionShardsTests
@@ -50,22 +50,45 @@ public class ReproductionShardsTests
         new ReproductionShard(3, 16).FileName.Should().Be("shard-0003-of-0016.json");
 
     [Theory]
-    [InlineData(7, 1)]
-    [InlineData(7, 3)]
-    [InlineData(7, 7)]
-    [InlineData(50, 8)]
-    [InlineData(3, 5)]
-    public void The_blocks_cover_every_target_once_in_order_and_differ_in_size_by_at_most_one(int targets, int shards)
+    [InlineData(7, 60, 1)]
+    [InlineData(7, 60, 3)]
+    [InlineData(7, 60, 7)]
+    [InlineData(50, 10, 8)]
+    [InlineData(3, 5, 15)]
+    [InlineData(3, 60, 4)]
+    [InlineData(3, 60, 16)]
+    [InlineData(1, 6034, 7)]
+    public void The_units_cover_every_target_and_user_once_in_order(int targets, int users, int shards)
     {
-        var blocks = Enumerable.Range(1, shards).Select(i => new ReproductionShard(i, shards).TargetIndices(targets)).ToList();
-        blocks.SelectMany(b => b).Should().Equal(Enumerable.Range(0, targets));
-        (blocks.Max(b => b.Count) - blocks.Min(b => b.Count)).Should().BeLessThanOrEqualTo(1);
+        var all = Enumerable.Range(1, shards).Select(i => new ReproductionShard(i, shards).Units(targets, users)).ToList();
+        var pairs = all.SelectMany(units => units.SelectMany(u => Enumerable.Range(u.FirstUser, u.Users).Select(user => ((long)u.TargetIndex * users) + user))).ToList();
+        pairs.Should().Equal(Enumerable.Range(0, targets * users).Select(x => (long)x), "every (target, user) once, target by target");
+        all.Should().OnlyContain(units => units.Count > 0 && units.All(u => u.Users >= 1));
+        if (shards <= targets)
+        {
+            // Whole targets, blocks differing by at most one target.
+            all.Should().OnlyContain(units => units.All(u => u.FirstUser == 0 && u.Users == users));
+            (all.Max(b => b.Count) - all.Min(b => b.Count)).Should().BeLessThanOrEqualTo(1);
+        }
+        else
+        {
+            // User ranges: every shard holds the same number of pairs, give or take one, and touches at most two targets.
+            var sizes = all.Select(units => units.Sum(u => u.Users)).ToList();
+            (sizes.Max() - sizes.Min()).Should().BeLessThanOrEqualTo(1);
+            all.Should().OnlyContain(units => units.Count <= 2);
+        }
     }
+
+    [Fact]
+    public void More_shards_than_target_user_pairs_are_refused() =>
+        FluentActions.Invoking(() => new ReproductionShard(1, 16).Units(3, 5)).Should().Throw<ArgumentOutOfRangeException>().WithMessage("*at most 15*");
 
     [Theory]
     [InlineData(1)]
     [InlineData(3)]
     [InlineData(4)]
+    [InlineData(10)] // more shards than the 7 targets: user ranges
+    [InlineData(16)]
     public void Merged_shards_equal_the_single_run_bit_for_bit(int shards)
     {
         var f = s_fixture.Value;
@@ -207,11 +230,39 @@ public class ReproductionShardsTests
     }
 
     [Fact]
-    public void Writing_a_result_that_is_not_the_shards_block_is_refused()
+    public void A_shard_whose_units_are_not_its_part_of_the_split_is_refused()
     {
-        var f = s_fixture.Value;
-        FluentActions.Invoking(() => ReproductionShards.Write(Stream.Null, new ReproductionShard(2, 3), f.Experiment.Targets, f.Single))
-            .Should().Throw<ArgumentException>().WithMessage("*not shard 2/3's block*");
+        var files = s_fixture.Value.WriteShards(10);
+        try
+        {
+            var node = JsonNode.Parse(File.ReadAllText(files[4]))!;
+            node["units"]![0]![1] = node["units"]![0]![1]!.GetValue<int>() + 1; // starts one user later
+            File.WriteAllText(files[4], node.ToJsonString());
+            FluentActions.Invoking(() => ReproductionShards.Merge(files, Stream.Null))
+                .Should().Throw<InvalidDataException>().WithMessage("*shard 5/10 of 7 target(s) × 60 user(s) is*");
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(files[0])!, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void An_unreadable_sum_is_refused()
+    {
+        var files = s_fixture.Value.WriteShards(2);
+        try
+        {
+            var node = JsonNode.Parse(File.ReadAllText(files[1]))!;
+            node["policies"]![0]!["units"]![0]!["checkpoints"]![0]![3] = "not a number";
+            File.WriteAllText(files[1], node.ToJsonString());
+            FluentActions.Invoking(() => ReproductionShards.Merge(files, Stream.Null))
+                .Should().Throw<InvalidDataException>().WithMessage("*not a readable shard file*");
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(files[0])!, recursive: true);
+        }
     }
 
     /// <summary>The JSON without what a split changes (timings, machine, shard count), as text.</summary>
@@ -275,11 +326,10 @@ public class ReproductionShardsTests
             for (int i = 1; i <= count; i++)
             {
                 var shard = new ReproductionShard(i, count);
-                var block = new GuidanceExperiment(Experiment.Runner, [.. shard.TargetIndices(Experiment.Targets.Count).Select(t => Experiment.Targets[t])]);
-                var result = PaperReproduction.Run(_world, block, Policies, Small);
+                var result = ReproductionShards.Run(_world, Experiment, Policies, Small, shard);
                 files[i - 1] = Path.Combine(folder, shard.FileName);
                 using var stream = File.Create(files[i - 1]);
-                ReproductionShards.Write(stream, shard, Experiment.Targets, result, extraConfig: Config(seedNote));
+                ReproductionShards.Write(stream, result, extraConfig: Config(seedNote));
             }
 
             return files;
