@@ -116,7 +116,7 @@ public static class PaperReproduction
     }
 
     /// <summary>Reports synchronously on the caller's thread (unlike <see cref="Progress{T}"/>, which posts).</summary>
-    private sealed class ForwardingProgress(Action<GuidanceProgress> report) : IProgress<GuidanceProgress>
+    internal sealed class ForwardingProgress(Action<GuidanceProgress> report) : IProgress<GuidanceProgress>
     {
         public void Report(GuidanceProgress value) => report(value);
     }

@@ -154,7 +154,7 @@ public static class ReproductionShards
         {
             var policy = policies[p];
             int index = p;
-            var inner = progress is null ? null : new ForwardingProgress(g => progress.Report(new ReproductionProgress(index, policies.Count, policy.Name, g)));
+            var inner = progress is null ? null : new PaperReproduction.ForwardingProgress(g => progress.Report(new ReproductionProgress(index, policies.Count, policy.Name, g)));
             var policyWatch = Stopwatch.StartNew();
             var sums = new List<IReadOnlyList<CheckpointSums>>(units.Count);
             for (int u = 0; u < units.Count; u++)
@@ -507,12 +507,6 @@ public static class ReproductionShards
 
     private static string Describe(IEnumerable<ShardUnit> units) =>
         string.Join(" + ", units.Select(u => string.Create(CultureInfo.InvariantCulture, $"target #{u.TargetIndex + 1} users {u.FirstUser}..{u.FirstUser + u.Users - 1}")));
-
-    /// <summary>Reports synchronously on the caller's thread.</summary>
-    private sealed class ForwardingProgress(Action<GuidanceProgress> report) : IProgress<GuidanceProgress>
-    {
-        public void Report(GuidanceProgress value) => report(value);
-    }
 
     private sealed record ShardFile(string Path, int Index, int Count, double ConfidenceLevel, ShardUnit[] Units, JsonElement Config, List<ShardPolicy> Policies);
 
