@@ -141,7 +141,7 @@ internal static class ReproduceCommand
                 var config = prepared.Describe();
                 config["command"] = WithoutShard(config["command"]); // the merged results.json records the single run's command
                 AtomicFile.Write(part, stream => ReproductionShards.Write(stream, partial, experiment.Runner.Options.Metrics.ConfidenceLevel, config));
-                Console.WriteLine($"Shard {shard} ran {Describe(partial, experiment.Runner.UserCount)} for {policies.Count} policies. Wrote {part}; `ipg merge` combines all {shard.Count} into results.json and its table.");
+                Console.WriteLine($"Shard {shard} ran {string.Join(" and ", partial.Units)} for {policies.Count} policies. Wrote {part}; `ipg merge` combines all {shard.Count} into results.json and its table.");
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Wall time {total.Elapsed.TotalSeconds:F1} s (guidance {partial.Elapsed.TotalSeconds:F1} s) on {Environment.ProcessorCount} cores."));
                 return 0;
             }
@@ -168,12 +168,6 @@ internal static class ReproduceCommand
             return 0;
         }
     }
-
-    /// <summary>The units a shard ran, for its one-line report: "targets #1-#3 (all users)" or "target #2 users 100-199".</summary>
-    private static string Describe(ReproductionShardResult partial, int users) =>
-        string.Join(" and ", partial.Units.Select(u => string.Create(
-            CultureInfo.InvariantCulture,
-            $"target #{u.TargetIndex + 1} ({partial.TargetItemIds[u.TargetIndex]}) {(u.Users == users ? "all users" : $"users {u.FirstUser}-{u.FirstUser + u.Users - 1}")}")));
 
     /// <summary>A recorded command line without its <c>--shard i/n</c> (or <c>--shard=i/n</c>).</summary>
     internal static string WithoutShard(string command)

@@ -505,8 +505,7 @@ public static class ReproductionShards
         return new ShardPolicy(policy.GetProperty("name").GetString()!, guidance, TimeSpan.FromTicks(policy.GetProperty("elapsed_ticks").GetInt64()), units);
     }
 
-    private static string Describe(IEnumerable<ShardUnit> units) =>
-        string.Join(" + ", units.Select(u => string.Create(CultureInfo.InvariantCulture, $"target #{u.TargetIndex + 1} users {u.FirstUser}..{u.FirstUser + u.Users - 1}")));
+    private static string Describe(IEnumerable<ShardUnit> units) => string.Join(" + ", units);
 
     private sealed record ShardFile(string Path, int Index, int Count, double ConfidenceLevel, ShardUnit[] Units, JsonElement Config, List<ShardPolicy> Policies);
 
@@ -558,7 +557,12 @@ internal sealed record ShardPolicyRun(string Name, PolicyGuidance? Guidance, Tim
 /// <param name="TargetIndex">The target, 0-based into the experiment's target list.</param>
 /// <param name="FirstUser">The range's first user, 0-based.</param>
 /// <param name="Users">The range's length (≥ 1).</param>
-public readonly record struct ShardUnit(int TargetIndex, int FirstUser, int Users);
+public readonly record struct ShardUnit(int TargetIndex, int FirstUser, int Users)
+{
+    /// <summary>The piece as a person reads it: <c>target #2 users 100..199</c> (1-based target, 0-based users).</summary>
+    public override string ToString() =>
+        string.Create(CultureInfo.InvariantCulture, $"target #{TargetIndex + 1} users {FirstUser}..{FirstUser + Users - 1}");
+}
 
 /// <summary>What <see cref="ReproductionShards.Merge"/> combined.</summary>
 /// <param name="Policies">Every policy's merged result, in run order.</param>
