@@ -12,8 +12,10 @@ namespace Ipg;
 /// an encoder with a bounded context keeps the <see cref="MaxHistoryLength"/> most recent items.</para>
 /// <para><b>Scoring.</b> The logit of item <c>i</c> for a user is <c>ê_u · ê_i</c> with
 /// <c>ê_i</c> = row <c>i</c> of <see cref="ItemEmbeddings"/> (SASRec ties input and output
-/// embeddings). <see cref="ComputeProbabilities"/> maps logits to interaction probabilities p̂;
-/// the default is the element-wise sigmoid, as SASRec is trained (per item, not a softmax).</para>
+/// embeddings), plus the item's bias <c>b_i</c> when the table has biases
+/// (<see cref="ItemEmbeddingTable.HasBiases"/>). <see cref="ComputeProbabilities"/> maps one user's logits to
+/// interaction probabilities p̂; the default is the element-wise sigmoid, as SASRec is trained (per item, not a
+/// softmax). An encoder trained with a softmax over the catalogue normalises over the logits it is given.</para>
 /// <para><b>Threading.</b> Implementations must be safe for concurrent calls from many threads.</para>
 /// </remarks>
 public interface ISequentialEncoder
@@ -50,10 +52,11 @@ public interface ISequentialEncoder
     void EncodeBatch(IReadOnlyList<ReadOnlyMemory<int>> histories, Span<float> destination, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Maps logits <c>ê_u · ê_i</c> to interaction probabilities p̂. The default is the sigmoid,
-    /// matching SASRec's binary cross-entropy training; an encoder may override it.
+    /// Maps one user's logits (over the catalogue or a candidate list) to interaction probabilities p̂. The default is the
+    /// element-wise sigmoid, matching SASRec's binary cross-entropy training; an encoder may override it (the ONNX encoder
+    /// uses a softmax over the given logits for a model trained with one).
     /// </summary>
-    /// <param name="logits">The logits.</param>
+    /// <param name="logits">One user's logits.</param>
     /// <param name="destination">Receives one probability per logit; may be the same span as <paramref name="logits"/>.</param>
     void ComputeProbabilities(ReadOnlySpan<float> logits, Span<float> destination)
         => TensorPrimitives.Sigmoid(logits, destination);

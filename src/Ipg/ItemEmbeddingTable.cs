@@ -3,12 +3,18 @@ using System.Numerics.Tensors;
 namespace Ipg;
 
 /// <summary>
-/// An immutable item embedding table: rows for ids <c>0..N</c>, row 0 being the padding id.
-/// Shared by encoders, guidance targets and policies; safe to read from many threads.
+/// An immutable item embedding table: rows for ids <c>0..N</c>, row 0 being the padding id, and optionally a
+/// per-item output bias. Shared by encoders, guidance targets and policies; safe to read from many threads.
 /// </summary>
+/// <remarks>
+/// The logit of item <c>i</c> for a user vector <c>u</c> is <c>u · ê_i</c>, plus <c>b_i</c> when the table has
+/// biases (<see cref="HasBiases"/>; models such as GRU4Rec or a RecBole export with an output layer bias). The bias
+/// takes part in scoring only: guiding scores use the embeddings (<c>ê_t · u</c>).
+/// </remarks>
 public sealed class ItemEmbeddingTable
 {
     private readonly float[] _rows;
+    private readonly float[]? _biases;
     private float[]? _norms;
 
     /// <summary>Creates a table from rows for ids <c>0..itemCount</c> (row 0 = padding), row-major.</summary>
@@ -40,6 +46,32 @@ public sealed class ItemEmbeddingTable
         ItemCount = itemCount;
         Dimension = dimension;
         _rows = rowsIncludingPadding.ToArray();
+    }
+
+    /// <summary>Creates a table from rows for ids <c>0..itemCount</c> (row 0 = padding) and one output bias per id.</summary>
+    /// <param name="itemCount">Number of real items N (≥ 1).</param>
+    /// <param name="dimension">Embedding dimension d (≥ 1).</param>
+    /// <param name="rowsIncludingPadding">Exactly <c>(N + 1) × d</c> finite values; copied.</param>
+    /// <param name="biasesIncludingPadding">Exactly <c>N + 1</c> finite values (index 0 = padding, never scored); copied.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="itemCount"/> or <paramref name="dimension"/> is below 1.</exception>
+    /// <exception cref="ArgumentException">A length is wrong, or a value is NaN or infinite.</exception>
+    public ItemEmbeddingTable(int itemCount, int dimension, ReadOnlySpan<float> rowsIncludingPadding, ReadOnlySpan<float> biasesIncludingPadding)
+        : this(itemCount, dimension, rowsIncludingPadding)
+    {
+        if (biasesIncludingPadding.Length != itemCount + 1)
+        {
+            throw new ArgumentException(
+                $"Expected itemCount + 1 = {itemCount + 1} biases (index 0 is the padding id), got {biasesIncludingPadding.Length}.",
+                nameof(biasesIncludingPadding));
+        }
+
+        int bad = IndexOfNonFinite(biasesIncludingPadding);
+        if (bad >= 0)
+        {
+            throw new ArgumentException($"The bias of item {bad} is {biasesIncludingPadding[bad]}; biases must be finite.", nameof(biasesIncludingPadding));
+        }
+
+        _biases = biasesIncludingPadding.ToArray();
     }
 
     /// <summary>
@@ -87,6 +119,12 @@ public sealed class ItemEmbeddingTable
 
     /// <summary>The rows of the real items <c>1..N</c>, row-major (row <c>k</c> is item <c>k + 1</c>).</summary>
     public ReadOnlySpan<float> ItemRows => _rows.AsSpan(Dimension);
+
+    /// <summary>Whether the table has per-item output biases (the logit is then <c>u · ê_i + b_i</c>).</summary>
+    public bool HasBiases => _biases is not null;
+
+    /// <summary>The output biases for ids <c>0..N</c> (index 0 = padding), or an empty span when <see cref="HasBiases"/> is false.</summary>
+    public ReadOnlySpan<float> Biases => _biases;
 
     /// <summary>The embedding of one item.</summary>
     /// <param name="itemId">An id in <c>0..N</c> (0 returns the padding row).</param>

@@ -7,10 +7,14 @@ namespace Ipg;
 /// <summary>Shared scoring steps used by the re-ranker and the baseline policies.</summary>
 internal static class Scoring
 {
-    /// <summary>Logits <c>ê_u·ê_i</c> for every item 1..N; <paramref name="destination"/>[p] is item p + 1.</summary>
+    /// <summary>Logits <c>ê_u·ê_i (+ b_i)</c> for every item 1..N; <paramref name="destination"/>[p] is item p + 1.</summary>
     public static void CatalogueLogits(ReadOnlySpan<float> user, ItemEmbeddingTable items, Span<float> destination)
     {
         DotKernels.RowDots(user, items.ItemRows, destination);
+        if (items.HasBiases)
+        {
+            TensorPrimitives.Add(destination, items.Biases.Slice(1, destination.Length), destination);
+        }
     }
 
     /// <summary>Logits for the given (validated) ids.</summary>
@@ -20,7 +24,20 @@ internal static class Scoring
         {
             destination[p] = TensorPrimitives.Dot(user, items.RowUnchecked(ids[p]));
         }
+
+        if (items.HasBiases)
+        {
+            var biases = items.Biases;
+            for (int p = 0; p < ids.Length; p++)
+            {
+                destination[p] += biases[ids[p]];
+            }
+        }
     }
+
+    /// <summary>The logit of one (validated) item id.</summary>
+    public static float Logit(ReadOnlySpan<float> user, ItemEmbeddingTable items, int id)
+        => TensorPrimitives.Dot(user, items.RowUnchecked(id)) + (items.HasBiases ? items.Biases[id] : 0f);
 
     /// <summary>
     /// <c>keys[k] = g[k] &gt; 0 ? r[k] : p[k] − 2</c> (the accuracy fallback's ranking key), and NaN where g is NaN

@@ -133,6 +133,35 @@ def run_node(node, ins, at):
                        ins[4] if len(ins) > 4 else None)]
     if op == "Sqrt":
         return [np.sqrt(ins[0])]
+    if op in ("Tanh", "Exp", "Neg", "Abs", "Reciprocal"):
+        f = {"Tanh": np.tanh, "Exp": np.exp, "Neg": np.negative, "Abs": np.abs, "Reciprocal": np.reciprocal}[op]
+        return [f(ins[0]).astype(ins[0].dtype)]
+    if op == "Clip":
+        lo = ins[1] if len(ins) > 1 and ins[1] is not None else None
+        hi = ins[2] if len(ins) > 2 and ins[2] is not None else None
+        y = ins[0]
+        if lo is not None:
+            y = np.maximum(y, lo)
+        if hi is not None:
+            y = np.minimum(y, hi)
+        return [y.astype(ins[0].dtype)]
+    if op == "Sigmoid":
+        x = ins[0]
+        return [(1.0 / (1.0 + np.exp(-x))).astype(x.dtype)]
+    if op in ("Max", "Min"):
+        f = np.maximum if op == "Max" else np.minimum
+        y = ins[0]
+        for v in ins[1:]:
+            y = f(y, v)
+        return [y]
+    if op == "ReduceSum":
+        axes = [int(v) for v in ins[1]] if len(ins) > 1 and ins[1] is not None else at.get("axes")
+        keep = bool(at.get("keepdims", 1))
+        if axes is None or len(axes) == 0:
+            if at.get("noop_with_empty_axes", 0):
+                return [ins[0]]
+            return [np.sum(ins[0], keepdims=keep).astype(ins[0].dtype)]
+        return [np.sum(ins[0], axis=tuple(axes), keepdims=keep).astype(ins[0].dtype)]
     if op == "ConstantOfShape":
         v = numpy_helper.to_array(at["value"]) if "value" in at else np.zeros(1, np.float32)
         return [np.full(tuple(int(s) for s in ins[0]), v.reshape(-1)[0], dtype=v.dtype)]

@@ -331,14 +331,33 @@ public sealed class OnnxSasRecEncoder : ISequentialEncoder, IDisposable
         }
     }
 
-    /// <summary>The element-wise sigmoid, matching SASRec's binary cross-entropy training.</summary>
-    /// <param name="logits">The logits <c>ê_u · ê_i</c>.</param>
+    /// <summary>
+    /// The model's acceptance function (<see cref="OnnxSasRecEncoderMetadata.Acceptance"/>): the element-wise sigmoid, as
+    /// SASRec is trained, or for a model declaring <c>ipg.acceptance = softmax</c> the softmax over the given logits (one
+    /// user's catalogue or candidate list).
+    /// </summary>
+    /// <param name="logits">One user's logits <c>ê_u · ê_i (+ b_i)</c>.</param>
     /// <param name="destination">Receives one probability per logit; may be the same span as <paramref name="logits"/>.</param>
     /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than <paramref name="logits"/>.</exception>
     /// <exception cref="ObjectDisposedException">The encoder is disposed.</exception>
     public void ComputeProbabilities(ReadOnlySpan<float> logits, Span<float> destination)
     {
         ThrowIfDisposed();
+        if (_metadata.Acceptance == AcceptanceFunction.Softmax)
+        {
+            if (destination.Length < logits.Length)
+            {
+                throw new ArgumentException($"The destination needs {logits.Length} values, got {destination.Length}.", nameof(destination));
+            }
+
+            if (!logits.IsEmpty)
+            {
+                TensorPrimitives.SoftMax(logits, destination[..logits.Length]);
+            }
+
+            return;
+        }
+
         TensorPrimitives.Sigmoid(logits, destination);
     }
 

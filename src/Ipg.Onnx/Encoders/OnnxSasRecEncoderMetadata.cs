@@ -28,7 +28,7 @@ public sealed class OnnxSasRecEncoderMetadata
         Properties = properties;
     }
 
-    /// <summary>The contract version, <c>ipg.contract</c> (this encoder reads version 1).</summary>
+    /// <summary>The contract version, <c>ipg.contract</c> (this encoder reads versions 1 and 2).</summary>
     public int ContractVersion { get; }
 
     /// <summary>The number of history slots L of the <c>item_ids</c> input, <c>ipg.max_length</c>.</summary>
@@ -54,6 +54,12 @@ public sealed class OnnxSasRecEncoderMetadata
 
     /// <summary>The tool that exported the model, <c>ipg.producer</c>.</summary>
     public string Producer { get; }
+
+    /// <summary>
+    /// How logits become p̂, <c>ipg.acceptance</c>: <see cref="AcceptanceFunction.Sigmoid"/> (contract 1, and models trained
+    /// per item with BCE or BPR) or <see cref="AcceptanceFunction.Softmax"/> (cross-entropy over the catalogue; contract 2).
+    /// </summary>
+    public AcceptanceFunction Acceptance { get; internal init; }
 
     /// <summary>Every <c>metadata_props</c> entry of the model, including keys outside the contract.</summary>
     public IReadOnlyDictionary<string, string> Properties { get; }

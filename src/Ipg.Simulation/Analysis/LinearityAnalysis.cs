@@ -159,10 +159,7 @@ public static class LinearityAnalysis
 
         // p̂ over the catalogue; candidates = the top-C by p̂ among the items not in the history.
         var logits = scratch.Logits;
-        for (int id = 1; id <= n; id++)
-        {
-            logits[id - 1] = TensorPrimitives.Dot(user, items[id]);
-        }
+        Scoring.CatalogueLogits(user, items, logits.AsSpan(0, n));
 
         var probabilities = scratch.Probabilities;
         encoder.ComputeProbabilities(logits, probabilities);

@@ -46,16 +46,14 @@ public static class LookAheadFitter
         double logLoss = double.NaN, rawLogLoss = double.NaN;
         if (impressions is { Count: > 0 })
         {
-            var (fitLogits, fitClicks, heldLogits, heldClicks) = ImpressionLogits(encoder, sequences.Count, impressions, heldOut, options, random, cancellationToken);
+            var (fitLogits, fitClicks, heldLogits, heldClicks, heldRaw) = ImpressionLogits(encoder, sequences.Count, impressions, heldOut, options, random, cancellationToken);
             acceptance = AcceptanceCalibration.Fit(fitLogits, fitClicks);
             fitImpressions = fitLogits.Length;
             heldImpressions = heldLogits.Length;
             if (heldLogits.Length > 0)
             {
                 logLoss = acceptance.LogLoss(heldLogits, heldClicks);
-                var raw = new float[heldLogits.Length];
-                encoder.ComputeProbabilities(heldLogits, raw);
-                rawLogLoss = LogLossOfProbabilities(raw, heldClicks);
+                rawLogLoss = LogLossOfProbabilities(heldRaw, heldClicks);
             }
         }
 
@@ -181,7 +179,12 @@ public static class LookAheadFitter
         return accumulator;
     }
 
-    private static (float[] FitLogits, bool[] FitClicks, float[] HeldLogits, bool[] HeldClicks) ImpressionLogits(ISequentialEncoder encoder, int userCount, IReadOnlyList<Impression> impressions, HashSet<int> heldOut, LookAheadFitOptions options, Random random, CancellationToken cancellationToken)
+    /// <summary>
+    /// The logit of every sampled impression, split into fit and held-out users, and for the held-out ones the encoder's own
+    /// p̂ (<see cref="ISequentialEncoder.ComputeProbabilities"/> over that user's whole catalogue, so that a softmax
+    /// encoder's p̂ is normalised as in a request).
+    /// </summary>
+    private static (float[] FitLogits, bool[] FitClicks, float[] HeldLogits, bool[] HeldClicks, float[] HeldRaw) ImpressionLogits(ISequentialEncoder encoder, int userCount, IReadOnlyList<Impression> impressions, HashSet<int> heldOut, LookAheadFitOptions options, Random random, CancellationToken cancellationToken)
     {
         int n = encoder.ItemCount, d = encoder.Dimension, max = encoder.MaxHistoryLength;
         var histories = new List<int>[userCount];
@@ -208,6 +211,8 @@ public static class LookAheadFitter
         }
 
         var logits = new float[samples.Count];
+        var raw = new float[samples.Count];
+        var catalogue = new float[n];
         var items = encoder.ItemEmbeddings;
         foreach (var chunk in Enumerable.Range(0, samples.Count).Chunk(512))
         {
@@ -216,13 +221,21 @@ public static class LookAheadFitter
             encoder.EncodeBatch(chunk.Select(s => samples[s].History).ToArray(), encoded, cancellationToken);
             for (int c = 0; c < chunk.Length; c++)
             {
-                logits[chunk[c]] = TensorPrimitives.Dot(encoded.AsSpan(c * d, d), items[samples[chunk[c]].Item]);
+                var user = encoded.AsSpan(c * d, d);
+                var sample = samples[chunk[c]];
+                logits[chunk[c]] = Scoring.Logit(user, items, sample.Item);
+                if (sample.HeldOut)
+                {
+                    Scoring.CatalogueLogits(user, items, catalogue);
+                    encoder.ComputeProbabilities(catalogue, catalogue);
+                    raw[chunk[c]] = catalogue[sample.Item - 1];
+                }
             }
         }
 
         var fit = Enumerable.Range(0, samples.Count).Where(s => !samples[s].HeldOut).ToArray();
         var held = Enumerable.Range(0, samples.Count).Where(s => samples[s].HeldOut).ToArray();
-        return ([.. fit.Select(s => logits[s])], [.. fit.Select(s => samples[s].Clicked)], [.. held.Select(s => logits[s])], [.. held.Select(s => samples[s].Clicked)]);
+        return ([.. fit.Select(s => logits[s])], [.. fit.Select(s => samples[s].Clicked)], [.. held.Select(s => logits[s])], [.. held.Select(s => samples[s].Clicked)], [.. held.Select(s => raw[s])]);
     }
 
     private static double LogLossOfProbabilities(ReadOnlySpan<float> p, ReadOnlySpan<bool> clicked)

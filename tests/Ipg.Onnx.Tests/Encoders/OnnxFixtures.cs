@@ -42,6 +42,22 @@ internal static class OnnxFixtures
         return data;
     }
 
+    /// <summary>
+    /// The bring-your-own-model exports (Fixtures/byom: pmixer revisions, RecBole, gSASRec, GRU4Rec, an own module), each
+    /// with fixtures whose expected values are the source model's own forward (tools/export/ipg_export.py).
+    /// </summary>
+    public static TheoryData<string> ByomModels()
+    {
+        var data = new TheoryData<string>();
+        string folder = Path.Combine(Folder, "byom");
+        foreach (string model in Directory.GetFiles(folder, "*.onnx").Order(StringComparer.Ordinal))
+        {
+            data.Add(Path.GetFileName(model));
+        }
+
+        return data;
+    }
+
     public static string FullPath(string relativeModelPath) => Path.Combine(AppContext.BaseDirectory, relativeModelPath);
 
     public static string FixturesPath(string modelPath) => Path.ChangeExtension(modelPath, null) + ".fixtures.json";
@@ -83,7 +99,9 @@ internal sealed record SasRecFixtures(
     string TrainingLogSha256,
     FixtureTolerance Tolerance,
     FixtureCase[] Cases,
-    Dictionary<string, float[]> ItemEmbeddingRows);
+    Dictionary<string, float[]> ItemEmbeddingRows,
+    string? Acceptance = null,
+    Dictionary<string, float>? ItemBiasRows = null);
 
 internal sealed record FixtureTolerance(double UserEmbeddingAbs, double LogitAbs);
 

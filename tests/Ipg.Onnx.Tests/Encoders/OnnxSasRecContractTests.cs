@@ -50,7 +50,7 @@ public class OnnxSasRecContractTests
     [InlineData("ipg.training_log_sha256", "abc", "metadata 'ipg.training_log_sha256' is 'abc', neither empty nor 64 hexadecimal digits.")]
     public void Refuses_bad_metadata_values(string key, string value, string what)
         => FluentActions.Invoking(() => OnnxSasRecContract.ReadMetadata(With(key, value), "'m'")).Should().Throw<InvalidDataException>()
-            .WithMessage($"The ONNX model 'm' breaks the Ipg SASRec contract v1 (docs/onnx-contract.md): {what}");
+            .WithMessage($"The ONNX model 'm' breaks the Ipg encoder contract (docs/onnx-contract.md): {what}");
 
     [Fact]
     public void Refuses_an_item_table_of_the_wrong_shape_type_or_with_non_finite_values()
@@ -59,13 +59,13 @@ public class OnnxSasRecContractTests
 
         using (var wrongRows = OrtValue.CreateTensorValueFromMemory(new float[6 * 2], [6, 2]))
         {
-            FluentActions.Invoking(() => OnnxSasRecContract.ReadItemTable(wrongRows, meta, "'m'")).Should().Throw<InvalidDataException>()
+            FluentActions.Invoking(() => OnnxSasRecContract.ReadItemTable(wrongRows, null, meta, "'m'")).Should().Throw<InvalidDataException>()
                 .WithMessage("*output 'item_embeddings' has shape [6, 2]; the contract requires [5, 2] (ipg.item_count + 1 rows*");
         }
 
         using (var doubles = OrtValue.CreateTensorValueFromMemory(new double[5 * 2], [5, 2]))
         {
-            FluentActions.Invoking(() => OnnxSasRecContract.ReadItemTable(doubles, meta, "'m'")).Should().Throw<InvalidDataException>()
+            FluentActions.Invoking(() => OnnxSasRecContract.ReadItemTable(doubles, null, meta, "'m'")).Should().Throw<InvalidDataException>()
                 .WithMessage("*output 'item_embeddings' produced Double values; the contract requires Float (float32).");
         }
 
@@ -73,13 +73,13 @@ public class OnnxSasRecContractTests
         rows[7] = float.NaN;
         using (var nan = OrtValue.CreateTensorValueFromMemory(rows, [5, 2]))
         {
-            FluentActions.Invoking(() => OnnxSasRecContract.ReadItemTable(nan, meta, "'m'")).Should().Throw<InvalidDataException>()
+            FluentActions.Invoking(() => OnnxSasRecContract.ReadItemTable(nan, null, meta, "'m'")).Should().Throw<InvalidDataException>()
                 .WithMessage("*output 'item_embeddings' has a non-finite value (NaN) at row 3, column 1.");
         }
 
         rows[7] = 0.5f;
         using var good = OrtValue.CreateTensorValueFromMemory(rows, [5, 2]);
-        var table = OnnxSasRecContract.ReadItemTable(good, meta, "'m'");
+        var table = OnnxSasRecContract.ReadItemTable(good, null, meta, "'m'");
         table.ItemCount.Should().Be(4);
         table[3].ToArray().Should().Equal(0f, 0.5f);
     }

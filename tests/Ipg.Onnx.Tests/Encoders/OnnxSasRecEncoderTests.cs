@@ -472,6 +472,59 @@ public class OnnxSasRecEncoderTests(ITestOutputHelper output)
         p.Should().Equal([0.5f, 0.880797f, 0.268941f], (a, b) => Math.Abs(a - b) < 1e-6f);
     }
 
+    // ---- Contract 2: a per-item output bias and a softmax acceptance (Fixtures/broken/mini-v2-bias-softmax.onnx) ----
+
+    [Fact]
+    public void A_contract_2_model_scores_with_its_bias_and_normalises_with_its_softmax()
+    {
+        using var encoder = OnnxSasRecEncoder.Load(OnnxFixtures.Broken("mini-v2-bias-softmax"));
+        encoder.Metadata.ContractVersion.Should().Be(2);
+        encoder.Metadata.Acceptance.Should().Be(AcceptanceFunction.Softmax);
+        var items = encoder.ItemEmbeddings;
+        items.HasBiases.Should().BeTrue();
+        items.Biases.ToArray().Should().Equal(0f, 0.1f, 0.2f, 0.3f, 0.4f, 0.5f);
+
+        // user = 1·e_a + 10·e_b + 100·e_c for the history [a, b, c]; e_i = [i, i/2, -i, 1]
+        var user = new float[4];
+        encoder.Encode([1, 2, 3], user);
+        user.Should().Equal(321f, 160.5f, -321f, 111f);
+
+        // The re-ranker's base ranking (λ = 0) orders by u·e_i + b_i: with u·e_i = 883.25·i the bias cannot reorder,
+        // so check the logits themselves through p̂ = softmax(logits) over the candidates.
+        var p = new float[3];
+        float[] logits = [0f, 1f, 2f];
+        encoder.ComputeProbabilities(logits, p);
+        double z = 1 + Math.E + (Math.E * Math.E);
+        p.Should().Equal([(float)(1 / z), (float)(Math.E / z), (float)(Math.E * Math.E / z)], (x, y) => Math.Abs(x - y) < 1e-6f);
+        p.Sum().Should().BeApproximately(1f, 1e-6f);
+    }
+
+    [Fact]
+    public void The_bias_enters_the_logits_the_reranker_ranks_and_the_softmax_spans_the_catalogue()
+    {
+        // An empty history encodes to u = 0 (padding rows are zero), so the logits are the biases i / 10 alone.
+        using var encoder = OnnxSasRecEncoder.Load(OnnxFixtures.Broken("mini-v2-bias-softmax"));
+        var reranker = new IpgReranker(encoder);
+        var target = GuidanceTarget.Create(encoder.ItemEmbeddings, 1);
+        var top = reranker.Recommend([], target, 5, strength: 0f);
+        top.Select(r => r.ItemId).Should().Equal(5, 4, 3, 2, 1);
+        double z = Enumerable.Range(1, 5).Sum(i => Math.Exp(i / 10.0));
+        foreach (var r in top)
+        {
+            r.Probability.Should().BeApproximately((float)(Math.Exp(r.ItemId / 10.0) / z), 1e-6f, $"item {r.ItemId}");
+        }
+    }
+
+    [Fact]
+    public void A_contract_1_model_is_still_sigmoid_and_unbiased()
+    {
+        using var encoder = OnnxSasRecEncoder.Load(OnnxFixtures.Broken("mini"));
+        encoder.Metadata.ContractVersion.Should().Be(1);
+        encoder.Metadata.Acceptance.Should().Be(AcceptanceFunction.Sigmoid);
+        encoder.ItemEmbeddings.HasBiases.Should().BeFalse();
+        encoder.ItemEmbeddings.Biases.IsEmpty.Should().BeTrue();
+    }
+
     // ---- Refusing models and inputs ----------------------------------------------------------------
 
     public static TheoryData<string, string> BrokenModels => new()
@@ -491,7 +544,12 @@ public class OnnxSasRecEncoderTests(ITestOutputHelper output)
         { "no-metadata", "metadata key 'ipg.contract' is missing, so this is not an Ipg SASRec export (found keys: none)" },
         { "missing-max-length", "metadata key 'ipg.max_length' is missing" },
         { "unparsable-item-count", "metadata 'ipg.item_count' is 'ten', not a positive integer" },
-        { "contract-v2", "metadata 'ipg.contract' is 2; this encoder reads contract version 1 only" },
+        { "contract-v3", "metadata 'ipg.contract' is 3; this encoder reads contract versions 1 and 2" },
+        { "v2-missing-acceptance", "metadata key 'ipg.acceptance' is missing; contract 2 requires it ('sigmoid' or 'softmax')" },
+        { "v2-unknown-acceptance", "metadata 'ipg.acceptance' is 'tanh'; it must be 'sigmoid' or 'softmax'" },
+        { "v1-softmax", "metadata 'ipg.acceptance' is 'softmax', but 'ipg.contract' is 1: contract 1 is sigmoid only" },
+        { "v1-with-bias", "output 'item_bias' is a contract-2 output, but 'ipg.contract' is 1" },
+        { "v2-bias-wrong-length", "'item_bias' has size 5 in axis 0 [5]; the metadata says 6 [ipg.item_count + 1]" },
         { "padding-right", "metadata 'ipg.padding_side' is 'right'; this encoder supports 'left' only" },
         { "missing-producer", "metadata key 'ipg.producer' is missing" },
     };
@@ -503,7 +561,7 @@ public class OnnxSasRecEncoderTests(ITestOutputHelper output)
         string path = OnnxFixtures.Broken(name);
         File.Exists(path).Should().BeTrue();
         FluentActions.Invoking(() => OnnxSasRecEncoder.Load(path)).Should().Throw<InvalidDataException>()
-            .WithMessage($"The ONNX model '{path}' breaks the Ipg SASRec contract v1 (docs/onnx-contract.md): {what}*");
+            .WithMessage($"The ONNX model '{path}' breaks the Ipg encoder contract (docs/onnx-contract.md): {what}*");
         FluentActions.Invoking(() => OnnxSasRecEncoder.Load(File.ReadAllBytes(path))).Should().Throw<InvalidDataException>()
             .WithMessage($"*(from a byte array)*{what}*");
     }

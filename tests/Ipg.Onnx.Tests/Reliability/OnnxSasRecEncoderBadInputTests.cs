@@ -39,7 +39,10 @@ public sealed class OnnxSasRecEncoderBadInputTests : IDisposable
         { "R31", "no metadata at all", "no-metadata" },
         { "R31", "ipg.max_length missing", "missing-max-length" },
         { "R31", "ipg.item_count not a number", "unparsable-item-count" },
-        { "R31", "unsupported contract version", "contract-v2" },
+        { "R31", "unsupported contract version", "contract-v3" },
+        { "R31", "contract 2 without its acceptance function", "v2-missing-acceptance" },
+        { "R31", "a softmax declared under contract 1", "v1-softmax" },
+        { "R31", "a bias output under contract 1", "v1-with-bias" },
         { "R31", "right padding", "padding-right" },
         { "R31", "ipg.producer missing", "missing-producer" },
     };
@@ -57,7 +60,7 @@ public sealed class OnnxSasRecEncoderBadInputTests : IDisposable
         string before = Fingerprint(_live);
         string path = OnnxFixtures.Broken(file);
         FluentActions.Invoking(() => OnnxSasRecEncoder.Load(path)).Should().Throw<InvalidDataException>($"{row}: {what}")
-            .WithMessage($"The ONNX model '{path}' breaks the Ipg SASRec contract v1*");
+            .WithMessage($"The ONNX model '{path}' breaks the Ipg encoder contract*");
         Fingerprint(_live).Should().Be(before);
     }
 

@@ -6,17 +6,18 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 namespace Ipg.Encoders.Onnx;
 
 /// <summary>
-/// The Ipg SASRec ONNX contract, version 1 (<c>docs/onnx-contract.md</c>): names, element types, shapes
+/// The Ipg ONNX encoder contract, versions 1 and 2 (<c>docs/onnx-contract.md</c>): names, element types, shapes
 /// and metadata keys, and the checks <see cref="OnnxSasRecEncoder"/> runs at load. Every failure is an
 /// <see cref="InvalidDataException"/> whose message names the model and exactly what is wrong.
 /// </summary>
 internal static class OnnxSasRecContract
 {
-    public const int SupportedVersion = 1;
+    public const int SupportedVersion = 2;
 
     public const string InputName = "item_ids";
     public const string UserOutputName = "user_embedding";
     public const string ItemsOutputName = "item_embeddings";
+    public const string BiasOutputName = "item_bias";
 
     public const string ContractKey = "ipg.contract";
     public const string MaxLengthKey = "ipg.max_length";
@@ -28,6 +29,7 @@ internal static class OnnxSasRecContract
     public const string LayoutKey = "ipg.layout";
     public const string TrainingLogKey = "ipg.training_log_sha256";
     public const string ProducerKey = "ipg.producer";
+    public const string AcceptanceKey = "ipg.acceptance";
 
     public const string IdConvention = "one_based_zero_padding";
     public const string PaddingSide = "left";
@@ -63,9 +65,9 @@ internal static class OnnxSasRecContract
             throw Broken(source, $"metadata '{ContractKey}' is '{version}', not a positive integer.");
         }
 
-        if (contract != SupportedVersion)
+        if (contract > SupportedVersion)
         {
-            throw Broken(source, $"metadata '{ContractKey}' is {contract}; this encoder reads contract version {SupportedVersion} only.");
+            throw Broken(source, $"metadata '{ContractKey}' is {contract}; this encoder reads contract versions 1 and 2 (a newer Ipg may read this model).");
         }
 
         int maxLength = PositiveInt(properties, MaxLengthKey, source);
@@ -92,8 +94,9 @@ internal static class OnnxSasRecContract
         }
 
         string producer = Require(properties, ProducerKey, source);
+        var acceptance = ReadAcceptance(properties, contract, source);
         var copy = new ReadOnlyDictionary<string, string>(new Dictionary<string, string>(properties, StringComparer.Ordinal));
-        return new OnnxSasRecEncoderMetadata(contract, maxLength, hidden, itemCount, position, layout, log, producer, copy);
+        return new OnnxSasRecEncoderMetadata(contract, maxLength, hidden, itemCount, position, layout, log, producer, copy) { Acceptance = acceptance };
     }
 
     /// <summary>Checks the session's inputs and outputs against the contract and the metadata.</summary>
@@ -127,10 +130,49 @@ internal static class OnnxSasRecContract
 
         CheckTensor(items, ItemsOutputName, TensorElementType.Float, source);
         CheckDimensions(items, ItemsOutputName, "[ipg.item_count + 1, ipg.hidden_size]", [metadata.ItemCount + 1, metadata.HiddenSize], source);
+
+        if (outputs.TryGetValue(BiasOutputName, out var bias))
+        {
+            if (metadata.ContractVersion < 2)
+            {
+                // A contract-1 reader (Ipg 0.2) ignores outputs it does not know, and would score without the bias.
+                throw Broken(source, $"output '{BiasOutputName}' is a contract-2 output, but '{ContractKey}' is {metadata.ContractVersion}; a model with a per-item bias must declare contract 2 so that older readers refuse it rather than score it without the bias.");
+            }
+
+            CheckTensor(bias, BiasOutputName, TensorElementType.Float, source);
+            CheckDimensions(bias, BiasOutputName, "[ipg.item_count + 1]", [metadata.ItemCount + 1], source);
+        }
     }
 
-    /// <summary>Checks the fetched <c>item_embeddings</c> value and copies it into a table.</summary>
-    public static ItemEmbeddingTable ReadItemTable(OrtValue value, OnnxSasRecEncoderMetadata metadata, string source)
+    /// <summary>
+    /// <c>ipg.acceptance</c>: how logits become p̂. Contract 2 requires it (<c>sigmoid</c> or <c>softmax</c>); contract 1 is
+    /// sigmoid by definition, so there the key may only say <c>sigmoid</c>.
+    /// </summary>
+    private static AcceptanceFunction ReadAcceptance(IReadOnlyDictionary<string, string> properties, int contract, string source)
+    {
+        if (!properties.TryGetValue(AcceptanceKey, out string? value))
+        {
+            return contract < 2
+                ? AcceptanceFunction.Sigmoid
+                : throw Broken(source, $"metadata key '{AcceptanceKey}' is missing; contract 2 requires it ('sigmoid' or 'softmax').");
+        }
+
+        var acceptance = value switch
+        {
+            "sigmoid" => AcceptanceFunction.Sigmoid,
+            "softmax" => AcceptanceFunction.Softmax,
+            _ => throw Broken(source, $"metadata '{AcceptanceKey}' is '{value}'; it must be 'sigmoid' or 'softmax'."),
+        };
+        if (contract < 2 && acceptance != AcceptanceFunction.Sigmoid)
+        {
+            throw Broken(source, $"metadata '{AcceptanceKey}' is '{value}', but '{ContractKey}' is {contract}: contract 1 is sigmoid only, and an older reader would score this model with a sigmoid. Declare contract 2.");
+        }
+
+        return acceptance;
+    }
+
+    /// <summary>Checks the fetched <c>item_embeddings</c> value (and <c>item_bias</c>, when the model has it) and copies them into a table.</summary>
+    public static ItemEmbeddingTable ReadItemTable(OrtValue value, OrtValue? biasValue, OnnxSasRecEncoderMetadata metadata, string source)
     {
         var info = value.GetTensorTypeAndShape();
         if (info.ElementDataType != TensorElementType.Float)
@@ -153,11 +195,30 @@ internal static class OnnxSasRecContract
             throw Broken(source, $"output '{ItemsOutputName}' has a non-finite value ({rows[bad]}) at row {bad / metadata.HiddenSize}, column {bad % metadata.HiddenSize}.");
         }
 
-        return new ItemEmbeddingTable(metadata.ItemCount, metadata.HiddenSize, rows);
+        if (biasValue is null)
+        {
+            return new ItemEmbeddingTable(metadata.ItemCount, metadata.HiddenSize, rows);
+        }
+
+        var biasInfo = biasValue.GetTensorTypeAndShape();
+        if (biasInfo.ElementDataType != TensorElementType.Float || biasInfo.Shape.Length != 1 || biasInfo.Shape[0] != metadata.ItemCount + 1)
+        {
+            throw Broken(source,
+                $"output '{BiasOutputName}' produced {biasInfo.ElementDataType} [{string.Join(", ", biasInfo.Shape)}]; the contract requires Float [{metadata.ItemCount + 1}] (one bias per id, index 0 = padding).");
+        }
+
+        var biases = biasValue.GetTensorDataAsSpan<float>();
+        int badBias = ItemEmbeddingTable.IndexOfNonFinite(biases);
+        if (badBias >= 0)
+        {
+            throw Broken(source, $"output '{BiasOutputName}' has a non-finite value ({biases[badBias]}) for item {badBias}.");
+        }
+
+        return new ItemEmbeddingTable(metadata.ItemCount, metadata.HiddenSize, rows, biases);
     }
 
     public static InvalidDataException Broken(string source, string what, Exception? inner = null)
-        => new($"The ONNX model {source} breaks the Ipg SASRec contract v{SupportedVersion} (docs/onnx-contract.md): {what}", inner);
+        => new($"The ONNX model {source} breaks the Ipg encoder contract (docs/onnx-contract.md): {what}", inner);
 
     private static void CheckTensor(NodeMetadata node, string name, TensorElementType expected, string source)
     {

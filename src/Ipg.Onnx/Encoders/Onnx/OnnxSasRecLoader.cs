@@ -12,6 +12,7 @@ internal static class OnnxSasRecLoader
 {
     private static readonly string[] s_inputNames = [OnnxSasRecContract.InputName];
     private static readonly string[] s_itemsOutputNames = [OnnxSasRecContract.ItemsOutputName];
+    private static readonly string[] s_itemsAndBiasOutputNames = [OnnxSasRecContract.ItemsOutputName, OnnxSasRecContract.BiasOutputName];
 
     /// <summary>1 once <see cref="DisableOnnxRuntimeTelemetry"/> has run in this process.</summary>
     private static int s_telemetryDisabled;
@@ -65,7 +66,8 @@ internal static class OnnxSasRecLoader
             }
 
             OnnxSasRecContract.CheckSignature(session.InputMetadata, session.OutputMetadata, metadata, source);
-            var items = FetchItemTable(session, metadata, source);
+            bool bias = session.OutputMetadata.ContainsKey(OnnxSasRecContract.BiasOutputName);
+            var items = FetchItemTable(session, metadata, bias, source);
             onnx = new OnnxRuntimeForward(session, metadata.MaxLength, metadata.HiddenSize);
             var (forward, kernel, choice) = ChooseForward(options, metadata, onnx, source, readModel);
             if (!ReferenceEquals(forward, onnx))
@@ -193,8 +195,8 @@ internal static class OnnxSasRecLoader
         OrtEnv.Instance().DisableTelemetryEvents();
     }
 
-    /// <summary>Requests only <c>item_embeddings</c>, with one all-padding row as the (required) input.</summary>
-    private static ItemEmbeddingTable FetchItemTable(InferenceSession session, OnnxSasRecEncoderMetadata metadata, string source)
+    /// <summary>Requests only <c>item_embeddings</c> (and <c>item_bias</c>), with one all-padding row as the (required) input.</summary>
+    private static ItemEmbeddingTable FetchItemTable(InferenceSession session, OnnxSasRecEncoderMetadata metadata, bool bias, string source)
     {
         var ids = new long[metadata.MaxLength];
         using var input = OrtValue.CreateTensorValueFromMemory(ids, [1, metadata.MaxLength]);
@@ -202,16 +204,16 @@ internal static class OnnxSasRecLoader
         IDisposableReadOnlyCollection<OrtValue> outputs;
         try
         {
-            outputs = session.Run(runOptions, s_inputNames, [input], s_itemsOutputNames);
+            outputs = session.Run(runOptions, s_inputNames, [input], bias ? s_itemsAndBiasOutputNames : s_itemsOutputNames);
         }
         catch (OnnxRuntimeException e)
         {
-            throw OnnxSasRecContract.Broken(source, $"fetching '{OnnxSasRecContract.ItemsOutputName}' with a padding-only batch failed: {e.Message}", e);
+            throw OnnxSasRecContract.Broken(source, $"fetching '{OnnxSasRecContract.ItemsOutputName}'{(bias ? $" and '{OnnxSasRecContract.BiasOutputName}'" : "")} with a padding-only batch failed: {e.Message}", e);
         }
 
         using (outputs)
         {
-            return OnnxSasRecContract.ReadItemTable(outputs.First(), metadata, source);
+            return OnnxSasRecContract.ReadItemTable(outputs[0], bias ? outputs[1] : null, metadata, source);
         }
     }
 }

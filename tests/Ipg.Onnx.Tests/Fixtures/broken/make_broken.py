@@ -49,8 +49,12 @@ def table(rows=N + 1):
 def build(name, *, input_name="item_ids", input_type=TensorProto.INT64, input_shape=("batch", L),
           user_name="user_embedding", user_type=TensorProto.FLOAT, user_shape=("batch", D),
           items_name="item_embeddings", items_shape=(N + 1, D), table_rows=N + 1,
-          meta=None, drop_meta=(), extra_input=False, user_rank3=False):
+          meta=None, drop_meta=(), extra_input=False, user_rank3=False, bias_rows=None):
     tab = numpy_helper.from_array(table(table_rows), "table")
+    inits = []
+    if bias_rows is not None:
+        # item_bias[i] = i / 10 (index 0 = padding = 0): contract 2's optional per-item output bias
+        inits.append(numpy_helper.from_array((np.arange(bias_rows, dtype=np.float32) / 10).astype(np.float32), "bias"))
     slots = input_shape[1]
     weights = (WEIGHTS + [1000.0] * slots)[:slots]
     w = numpy_helper.from_array(np.array(weights, dtype=np.float32).reshape(1, slots, 1), "w")
@@ -70,6 +74,8 @@ def build(name, *, input_name="item_ids", input_type=TensorProto.INT64, input_sh
     else:
         nodes.append(helper.make_node("Identity", ["user_f"], [user_name]))
     nodes.append(helper.make_node("Identity", ["table"], [items_name]))
+    if bias_rows is not None:
+        nodes.append(helper.make_node("Identity", ["bias"], ["item_bias"]))
     inputs = [helper.make_tensor_value_info(input_name, input_type, list(input_shape))]
     if extra_input:
         inputs.append(helper.make_tensor_value_info("positions", TensorProto.INT64, ["batch", L]))
@@ -78,7 +84,9 @@ def build(name, *, input_name="item_ids", input_type=TensorProto.INT64, input_sh
                                       [user_shape[0], 1, user_shape[1]] if user_rank3 else list(user_shape)),
         helper.make_tensor_value_info(items_name, TensorProto.FLOAT, list(items_shape)),
     ]
-    graph = helper.make_graph(nodes, "mini", inputs, outputs, initializer=[tab, w, axes])
+    if bias_rows is not None:
+        outputs.append(helper.make_tensor_value_info("item_bias", TensorProto.FLOAT, [bias_rows]))
+    graph = helper.make_graph(nodes, "mini", inputs, outputs, initializer=[tab, w, axes] + inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="make_broken.py")
     model.ir_version = 8
     props = dict(META)
@@ -109,7 +117,14 @@ def main():
     build("no-metadata", drop_meta=tuple(META))
     build("missing-max-length", drop_meta=("ipg.max_length",))
     build("unparsable-item-count", meta={"ipg.item_count": "ten"})
-    build("contract-v2", meta={"ipg.contract": "2"})
+    build("contract-v3", meta={"ipg.contract": "3"})
+    # contract 2: an optional per-item bias and the acceptance function (softmax or sigmoid)
+    build("mini-v2-bias-softmax", meta={"ipg.contract": "2", "ipg.acceptance": "softmax"}, bias_rows=N + 1)
+    build("v2-missing-acceptance", meta={"ipg.contract": "2"})
+    build("v2-unknown-acceptance", meta={"ipg.contract": "2", "ipg.acceptance": "tanh"})
+    build("v1-softmax", meta={"ipg.acceptance": "softmax"})
+    build("v1-with-bias", bias_rows=N + 1)
+    build("v2-bias-wrong-length", meta={"ipg.contract": "2", "ipg.acceptance": "sigmoid"}, bias_rows=N)
     build("padding-right", meta={"ipg.padding_side": "right"})
     build("missing-producer", drop_meta=("ipg.producer",))
 
