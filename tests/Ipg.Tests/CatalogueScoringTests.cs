@@ -45,4 +45,38 @@ public class CatalogueScoringTests
             Math.Abs(r.Probability - expected).Should().BeLessThan(2e-6, $"item {r.ItemId} of {n}, d = {d}: dot {dot}");
         }
     }
+
+    [Theory]
+    [InlineData(7, 8)]
+    [InlineData(17, 12)]
+    [InlineData(3533, 48)]
+    public void A_per_item_bias_enters_every_logit_on_the_catalogue_and_on_candidates(int n, int d)
+    {
+        var plain = TestData.RandomTable(n, d, seed: n + d);
+        var random = new Random(n);
+        var biases = new float[n + 1];
+        for (int i = 1; i <= n; i++)
+        {
+            biases[i] = (float)((random.NextDouble() * 4) - 2);
+        }
+
+        var items = new ItemEmbeddingTable(n, d, plain.Rows, biases);
+        var user = TestData.RandomVector(d, random, scale: 4f / MathF.Sqrt(d));
+        var reranker = new IpgReranker(new InMemoryEncoder(items));
+        var target = reranker.PrepareTarget(1);
+        var ranked = new RankedItem[n];
+        reranker.RerankCatalogue(user, target, ranked, strength: 0f).Should().Be(n);
+        int[] candidates = [.. Enumerable.Range(1, n).Where(i => i % 3 != 0)];
+        var some = new RankedItem[candidates.Length];
+        reranker.RerankCandidates(user, target, candidates, some, strength: 0f).Should().Be(candidates.Length);
+
+        var userD = user.Select(x => (double)x).ToArray();
+        double Logit(int id) => NaiveReference.Dot(userD, items[id].ToArray().Select(x => (double)x).ToArray()) + biases[id];
+        foreach (var r in ranked.Concat(some))
+        {
+            Math.Abs(r.Probability - (1.0 / (1.0 + Math.Exp(-Logit(r.ItemId))))).Should().BeLessThan(2e-6, $"item {r.ItemId}");
+        }
+
+        ranked.Select(r => r.ItemId).Should().Equal(Enumerable.Range(1, n).OrderByDescending(Logit).ThenBy(i => i), "λ = 0 ranks by the biased logit");
+    }
 }

@@ -37,4 +37,19 @@ public class ItemEmbeddingTableTests
         FluentActions.Invoking(() => table[3].ToArray()).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("itemId");
         FluentActions.Invoking(() => table[-1].ToArray()).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("itemId");
     }
+
+    [Fact]
+    public void Biases_are_copied_validated_and_absent_by_default()
+    {
+        float[] biases = [0f, 0.5f, -1f];
+        var table = new ItemEmbeddingTable(2, 1, [0, 1, 2], biases);
+        biases[1] = 9;
+        table.HasBiases.Should().BeTrue();
+        table.Biases.ToArray().Should().Equal(0f, 0.5f, -1f);
+        new ItemEmbeddingTable(2, 1, [0, 1, 2]).HasBiases.Should().BeFalse();
+        FluentActions.Invoking(() => new ItemEmbeddingTable(2, 1, [0, 1, 2], [0f, 1f])).Should().Throw<ArgumentException>()
+            .WithParameterName("biasesIncludingPadding").WithMessage("*itemCount + 1 = 3*");
+        FluentActions.Invoking(() => new ItemEmbeddingTable(2, 1, [0, 1, 2], [0f, float.NaN, 1f])).Should().Throw<ArgumentException>()
+            .WithParameterName("biasesIncludingPadding").WithMessage("*item 1*");
+    }
 }
