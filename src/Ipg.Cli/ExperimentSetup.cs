@@ -21,7 +21,7 @@ internal sealed class ExperimentSetup
     private readonly Option<int?> _targets = new("--targets") { Description = "Random target items." };
     private readonly Option<long> _targetSeed = new("--target-seed") { Description = "Seed of the target draw and of the random policy.", DefaultValueFactory = _ => 2024 };
     private readonly Option<int> _rounds = new("--rounds") { Description = "Guidance rounds per target.", DefaultValueFactory = _ => 20 };
-    private readonly Option<FileInfo?> _model = new("--model") { Description = "An ONNX SASRec (docs/onnx-contract.md) instead of the embedded default." };
+    private readonly Option<FileInfo?> _model = new("--model") { Description = "An ONNX encoder (docs/onnx-contract.md: a SASRec, or any model exported by tools/export, docs/bring-your-own-model.md) instead of the embedded default." };
     private readonly Option<int> _threads = new("--threads") { Description = "Encoder runs in parallel (each with one ONNX Runtime thread); default: the core count.", DefaultValueFactory = _ => Environment.ProcessorCount };
     private readonly Option<SasRecKernel> _kernel = new("--kernel") { Description = "Encoder forward pass: Auto (default: the managed kernel where it recognises the model and reproduces ONNX Runtime at load, else ONNX Runtime), Managed (the managed kernel or refuse) or OnnxRuntime (any model that follows the contract).", DefaultValueFactory = _ => SasRecKernel.Auto };
     private readonly Option<bool> _force = new("--force") { Description = "Run even when the model was trained on a different log than the one regenerated." };

@@ -33,7 +33,7 @@ internal static class LinearityCommand
 
     public static Command Create()
     {
-        var model = new Option<FileInfo?>("--model") { Description = "An ONNX SASRec (docs/onnx-contract.md) instead of the embedded default." };
+        var model = new Option<FileInfo?>("--model") { Description = "An ONNX encoder (docs/onnx-contract.md: a SASRec, or any model exported by tools/export, docs/bring-your-own-model.md) instead of the embedded default." };
         var log = new Option<FileInfo?>("--log") { Description = "Histories from a log of \"user item\" lines (1-based, time order; InteractionLogFormat) instead of the regenerated paper log. Skips (c)." };
         var sequencesFile = new Option<FileInfo?>("--sequences") { Description = "Histories from a file with one user per line, item ids separated by spaces (e.g. the SASRec ML-1M split). Skips (c)." };
         var seed = new Option<long>("--seed") { Description = "Seed of the regenerated world and log (the default model was trained on seed 2024's log).", DefaultValueFactory = _ => 2024 };
