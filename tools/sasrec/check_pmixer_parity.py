@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Parity of model.SASRec with pmixer's forward on a stock checkpoint, and layout evidence.
 
-  check_pmixer_parity.py CHECKPOINT.pth --data DIR [--users 16]
+  check_pmixer_parity.py CHECKPOINT.pth --layout LAYOUT --data DIR [--users 16]
 
-1. Loads the stock state_dict into model.SASRec (layout detected by checkpoint.py) and
+1. Loads the stock state_dict into model.SASRec (layout from --layout; checkpoint.py) and
    compares its user embeddings with pmixer_reference.py (pmixer's forward restated with the
    stock nn.MultiheadAttention / nn.Conv1d modules) on the first --users validation users of
    DIR (ml-1m-sasrec_gSASRec-split), histories cut to the most recent max_length items.
@@ -25,9 +25,9 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from checkpoint import load_model  # noqa: E402
 from data import left_pad_matrix, read_sequences  # noqa: E402
-from model import LAYOUTS, SASRec  # noqa: E402
+from export_onnx import add_checkpoint_options, load_or_exit  # noqa: E402
+from model import LAYOUT_SPECS, SASRec  # noqa: E402
 from pmixer_reference import reference_log2feats  # noqa: E402
 from train import Evaluator  # noqa: E402
 
@@ -38,11 +38,11 @@ def main():
     shared = os.environ.get("SHARED") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared")
     p.add_argument("--data", default=os.path.join(shared, "data", "ml-1m-sasrec_gSASRec-split"))
     p.add_argument("--users", type=int, default=16)
-    p.add_argument("--heads", type=int, default=None)
+    add_checkpoint_options(p)
     p.add_argument("--threads", type=int, default=1)
     a = p.parse_args()
     torch.set_num_threads(a.threads)
-    model, info = load_model(a.checkpoint, heads=a.heads)
+    model, info = load_or_exit(a)
     L = model.max_length
     hist = list(read_sequences(os.path.join(a.data, "val", "input.txt"), "seq").values())
     with open(os.path.join(a.data, "val", "output.txt")) as f:
@@ -59,13 +59,13 @@ def main():
           f"max |embedding| = {float(ref.abs().max()):.3g}")
     ev = Evaluator(hist, targets, model.item_count, L, negatives=100, seed=12345)
     sd = model.state_dict()
-    for layout in LAYOUTS:
-        if (layout == "pmixer-v1") != (model.layout == "pmixer-v1"):
+    for layout, spec in LAYOUT_SPECS.items():
+        if spec.family != model.spec.family:
             continue  # pos_emb shape does not fit
         m = SASRec(model.item_count, model.hidden, L, model.n_blocks, model.n_heads, 0.0, layout)
         m.load_state_dict(sd)
         r = ev(m)
-        mark = "  <- detected" if layout == model.layout else ""
+        mark = "  <- --layout" if layout == model.layout else ""
         print(f"  {layout:20s} val users {r['users']}: HR@10 full {r['hr10_full']:.4f} NDCG@10 full "
               f"{r['ndcg10_full']:.4f} | HR@10 100neg {r['hr10_sampled']:.4f} NDCG@10 100neg "
               f"{r['ndcg10_sampled']:.4f}{mark}")

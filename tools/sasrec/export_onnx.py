@@ -29,7 +29,7 @@ import torch
 from onnx import TensorProto, helper
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from checkpoint import load_model  # noqa: E402
+from checkpoint import ExportError, load_model  # noqa: E402
 from model import LAYOUTS, POSITION_CONVENTION, SASRec  # noqa: E402
 
 CONTRACT_VERSION = "1"
@@ -174,16 +174,37 @@ def verify_against_torch(mp: onnx.ModelProto, model: SASRec, n: int, seed: int =
     return diff_u
 
 
+def add_checkpoint_options(p: argparse.ArgumentParser) -> None:
+    """The options checkpoint.load_model needs for a stock pmixer state_dict (shared by the scripts)."""
+    p.add_argument("--layout", default=None, metavar="LAYOUT",
+                   help="layout of a stock pmixer state_dict; required for one, since every family has several "
+                        f"forwards with identical weights: {', '.join(LAYOUTS)} (README 'pmixer revisions'). "
+                        "Our checkpoints store it.")
+    p.add_argument("--heads", type=int, default=None,
+                   help="attention heads of a stock state_dict (not recorded in the weights); default: 'head=K' "
+                        "in the file name or num_heads in --pmixer-args, else the tool stops")
+    p.add_argument("--max-length", type=int, default=None,
+                   help="default: 'maxlen=K' in the file name or --pmixer-args, else from pos_emb rows where "
+                        "they determine it")
+    p.add_argument("--pmixer-args", default=None, metavar="ARGS_TXT",
+                   help="pmixer's args.txt of the training run (num_heads, maxlen, norm_first)")
+
+
+def load_or_exit(a, log=print):
+    """load_model from parsed options; an ExportError ends the program with exit code 2."""
+    try:
+        return load_model(a.checkpoint, layout=a.layout, heads=a.heads, max_length=a.max_length,
+                          pmixer_args=a.pmixer_args, log=log)
+    except ExportError as e:
+        print(f"{os.path.basename(sys.argv[0])}: error: {e}", file=sys.stderr)
+        sys.exit(2)
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("checkpoint", help="our .pt checkpoint or a pmixer state_dict (.pth)")
     p.add_argument("--output", required=True)
-    p.add_argument("--layout", choices=LAYOUTS, default=None,
-                   help="force the layout of a stock state_dict (detected from pos_emb otherwise)")
-    p.add_argument("--heads", type=int, default=None, help="attention heads (state_dicts do not record it; "
-                   "default: 'head=K' in the file name, else 1)")
-    p.add_argument("--max-length", type=int, default=None,
-                   help="default: 'maxlen=K' in the file name, else from pos_emb rows")
+    add_checkpoint_options(p)
     p.add_argument("--opset", type=int, default=17)
     p.add_argument("--last-position-only", action="store_true",
                    help="compute the last block for the last slot only (same output, less work)")
@@ -191,7 +212,7 @@ def main(argv=None):
     p.add_argument("--threads", type=int, default=1)
     a = p.parse_args(argv)
     torch.set_num_threads(a.threads)
-    model, info = load_model(a.checkpoint, layout=a.layout, heads=a.heads, max_length=a.max_length)
+    model, info = load_or_exit(a)
     export(model, info, a.output, opset=a.opset, last_position_only=a.last_position_only, verify=a.verify)
 
 

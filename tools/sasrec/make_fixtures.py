@@ -35,8 +35,8 @@ import onnx
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from checkpoint import load_model  # noqa: E402
 from data import FORMATS, read_sequences, sha256_file  # noqa: E402
+from export_onnx import add_checkpoint_options, load_or_exit  # noqa: E402
 from model import POSITION_CONVENTION, SASRec, pad_left  # noqa: E402
 
 FORMAT = "ipg-sasrec-fixtures/1"
@@ -120,9 +120,7 @@ def main(argv=None):
     p.add_argument("checkpoint", help="the checkpoint the ONNX file was exported from (ours or pmixer)")
     p.add_argument("--onnx", required=True, help="the exported model (checked with the numpy interpreter)")
     p.add_argument("--output", required=True)
-    p.add_argument("--layout", default=None)
-    p.add_argument("--heads", type=int, default=None)
-    p.add_argument("--max-length", type=int, default=None)
+    add_checkpoint_options(p)
     p.add_argument("--random-cases", type=int, default=6)
     p.add_argument("--history-file", default=None,
                    help="take (additional) histories from this file, e.g. ML-1M val/input.txt")
@@ -133,8 +131,7 @@ def main(argv=None):
     p.add_argument("--threads", type=int, default=1)
     a = p.parse_args(argv)
     torch.set_num_threads(a.threads)
-    model, info = load_model(a.checkpoint, layout=a.layout, heads=a.heads, max_length=a.max_length,
-                             log=lambda *x: None)
+    model, info = load_or_exit(a, log=lambda *x: None)
     L, N = model.max_length, model.item_count
     cases = [] if a.no_standard else standard_histories(N, L, a.random_cases, a.seed)
     if a.history_file:

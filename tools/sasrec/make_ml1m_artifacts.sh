@@ -19,11 +19,14 @@ if [ ! -f "$ckpt" ] || [ ! -d "$data" ]; then
   exit 0
 fi
 
-"$py" "$here/export_onnx.py" "$ckpt" --output "$out/pmixer-ml1m.onnx"
-"$py" "$here/make_fixtures.py" "$ckpt" --onnx "$out/pmixer-ml1m.onnx" --output "$out/pmixer-ml1m.fixtures.json" \
+# The stock checkpoint is pmixer-v2 (trained with model.py 33bc1d8; README "pmixer revisions"): a state_dict
+# cannot say so, hence --layout. Its file name carries head=1 and maxlen=200; they are passed explicitly too.
+stock=(--layout pmixer-v2 --heads 1 --max-length 200)
+"$py" "$here/export_onnx.py" "$ckpt" "${stock[@]}" --output "$out/pmixer-ml1m.onnx"
+"$py" "$here/make_fixtures.py" "$ckpt" "${stock[@]}" --onnx "$out/pmixer-ml1m.onnx" --output "$out/pmixer-ml1m.fixtures.json" \
   --random-cases 4 --history-file "$data/val/input.txt" --history-format seq --history-count 10
 "$py" "$here/check_onnx.py" "$out/pmixer-ml1m.onnx" --fixtures "$out/pmixer-ml1m.fixtures.json"
-"$py" "$here/check_pmixer_parity.py" "$ckpt" --data "$data" --users 16
+"$py" "$here/check_pmixer_parity.py" "$ckpt" "${stock[@]}" --data "$data" --users 16
 
 if [ -f "$out/ml1m-ours.pt" ]; then
   "$py" "$here/export_onnx.py" "$out/ml1m-ours.pt" --output "$out/ml1m-ours.onnx"

@@ -37,7 +37,15 @@ kernels), and so that the last block can optionally be computed for the last pos
 FFN without internal residual:
   * prenorm:  x = x + MHA(LN(x), LN(x), LN(x)); x = x + FFN(LN2(x))
   * postnorm: x = LN(x + MHA(x, x, x));         x = LN2(x + FFN(x))
-Only v1 and v2 have ONNX fixtures; v3 is supported for loading/export but less tested.
+``pmixer-v1-norelu`` (root ``model.py`` from 80355a4 / 0f250b6, 2020-09-16 .. 2020-10-10; the
+sample checkpoint pmixer published on 2020-09-28 was trained with it): v1 exactly, but the point-wise
+feed-forward has no activation (x + conv2(conv1(x))); 30c43cf added the ReLU. Same parameters, so
+a state_dict cannot say which of the two it was trained with.
+
+Every layout is one row of ``LAYOUT_SPECS`` below (positions, timeline mask, block, feed-forward
+activation); the code reads the spec, never the name. ``UNSUPPORTED_LAYOUTS`` names pmixer
+revisions whose own forward cannot be exported faithfully and says why (checkpoint.py refuses them).
+The full revision history is in tools/sasrec/README.md ("pmixer revisions").
 
 In every layout the item embeddings are multiplied by sqrt(hidden) before the positional
 embedding is added, the causal mask lets slot i attend to slots 0..i, and the output is
@@ -48,41 +56,111 @@ dropout (as nn.MultiheadAttention), and dropout after each convolution.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Dict, Optional
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-LAYOUTS = ("pmixer-v1", "pmixer-v2", "pmixer-v3-prenorm", "pmixer-v3-postnorm")
+@dataclass(frozen=True)
+class LayoutSpec:
+    """Everything that distinguishes one forward pass from another (evaluation mode)."""
 
-POSITION_CONVENTION = {
-    "pmixer-v1": "zero_based_all_slots",
-    "pmixer-v2": "one_based_zero_padding",
-    "pmixer-v3-prenorm": "one_based_zero_padding",
-    "pmixer-v3-postnorm": "one_based_zero_padding",
+    family: str
+    """"v1": pos_emb has L rows, slot j gets position j (padding included), timeline mask;
+    "v2": pos_emb has L+1 rows (row 0 = padding, all zero), slot j gets j+1, padding gets 0, no mask."""
+    block: str
+    """"pmixer" (LN'd query, FFN with internal residual), "prenorm" or "postnorm"."""
+    ffn_activation: str
+    """"relu" or "none" (between the two kernel-1 convolutions)."""
+    summary: str
+    """what sets this forward apart, in a few words (for messages)."""
+    revisions: str
+    """the pmixer/SASRec.pytorch revisions whose code computes this forward."""
+
+    @property
+    def position_convention(self) -> str:
+        return "zero_based_all_slots" if self.family == "v1" else "one_based_zero_padding"
+
+    @property
+    def timeline_mask(self) -> bool:
+        return self.family == "v1"
+
+
+LAYOUT_SPECS: Dict[str, LayoutSpec] = {
+    "pmixer-v1": LayoutSpec(
+        "v1", "pmixer", "relu", "feed-forward conv2(relu(conv1(x))); positions 0..L-1, timeline mask",
+        "model.py 30c43cf (2020-10-10) until 33bc1d8 (2024-06-25); our own checkpoints"),
+    "pmixer-v1-norelu": LayoutSpec(
+        "v1", "pmixer", "none", "feed-forward conv2(conv1(x)), no activation; otherwise pmixer-v1",
+        "model.py 80355a4 (2020-09-16) until 30c43cf (2020-10-10); pmixer's sample checkpoint of 2020-09-28 "
+        "(ml-1m_default/SASRec.epoch=601...)"),
+    "pmixer-v2": LayoutSpec(
+        "v2", "pmixer", "relu", "pmixer block (residual from the layer-normed query); positions 1..L, no mask",
+        "model.py 33bc1d8 (2024-06-25), python/model.py from 9f6a02b, until fcf5588 (2025-05-21); the 2024 "
+        "ml-1m_default checkpoints (epoch=720/860/1000)"),
+    "pmixer-v3-prenorm": LayoutSpec(
+        "v2", "prenorm", "relu", "pre-norm transformer blocks",
+        "python/model.py f701731 (2025-05-21) to HEAD, trained with --norm_first"),
+    "pmixer-v3-postnorm": LayoutSpec(
+        "v2", "postnorm", "relu", "post-norm transformer blocks",
+        "python/model.py fcf5588 (2025-05-21); f701731 to HEAD without --norm_first (its default)"),
 }
+LAYOUTS = tuple(LAYOUT_SPECS)
+
+# pmixer revisions whose own eval-mode forward cannot be exported faithfully (same parameter names
+# and shapes as v1). checkpoint.py refuses these layouts with the reason.
+UNSUPPORTED_LAYOUTS: Dict[str, str] = {
+    "pmixer-v0-noncausal": (
+        "model.py a7e03b0 (2020-09-16 00:36): no sqrt(d) embedding scale, a float attn_mask tril(ones) that "
+        "ADDS 1 to the scores of slots j <= i instead of masking (the attention is not causal), a key padding "
+        "mask, no residual around the attention, no ReLU. Its own forward returns NaN for an empty history "
+        "(every key masked), and the contract requires a finite user vector for every valid history, the "
+        "empty one included: refused"),
+    "pmixer-v0-keymask": (
+        "model.py aab3261 / 5684684 (2020-09-16 11:18 / 12:51): no sqrt(d) scale, causal mask plus a key "
+        "padding mask, no residual around the attention, no ReLU. Its own predict() returns NaN for every "
+        "history shorter than max_length once there are 2 or more blocks (a padding query has no key left, "
+        "its NaN row then reaches the real slots through the next block's values), and for the empty "
+        "history with 1 block; pmixer replaced it 5 hours later (80355a4, 'it works'): refused"),
+}
+
+POSITION_CONVENTION = {name: spec.position_convention for name, spec in LAYOUT_SPECS.items()}
+
+
+def layouts_of_family(family: str):
+    """(supported, unsupported) layout names whose parameter shapes fit a state_dict of this family."""
+    supported = [n for n, s in LAYOUT_SPECS.items() if s.family == family]
+    unsupported = list(UNSUPPORTED_LAYOUTS) if family == "v1" else []
+    return supported, unsupported
 
 
 class PointWiseFeedForward(nn.Module):
-    """Two kernel-1 convolutions (= per-position linear maps) with ReLU and dropout.
+    """Two kernel-1 convolutions (= per-position linear maps) with ReLU (or, ``activation="none"``,
+    nothing: pmixer before 30c43cf) and dropout.
 
-    ``residual=True`` adds the input inside the module (pmixer v1); v2 adds it outside.
+    ``residual=True`` adds the input inside the module (pmixer v1/v2 blocks); v3 adds it outside.
     """
 
-    def __init__(self, hidden: int, dropout: float, residual: bool):
+    def __init__(self, hidden: int, dropout: float, residual: bool, activation: str = "relu"):
         super().__init__()
+        if activation not in ("relu", "none"):
+            raise ValueError(f"activation must be 'relu' or 'none', got {activation!r}")
         self.conv1 = nn.Conv1d(hidden, hidden, kernel_size=1)
         self.dropout1 = nn.Dropout(p=dropout)
-        self.relu = nn.ReLU()
+        self.relu = nn.ReLU()  # no parameters: the state_dict is the same either way
         self.conv2 = nn.Conv1d(hidden, hidden, kernel_size=1)
         self.dropout2 = nn.Dropout(p=dropout)
         self.residual = residual
+        self.activation = activation
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: [B, T, d]
         # A kernel-1 Conv1d over (B, d, T) is x @ W[:, :, 0].T + b on (B, T, d).
         h = F.linear(x, self.conv1.weight.squeeze(-1), self.conv1.bias)
-        h = self.relu(self.dropout1(h))
+        h = self.dropout1(h)
+        if self.activation == "relu":
+            h = self.relu(h)
         h = self.dropout2(F.linear(h, self.conv2.weight.squeeze(-1), self.conv2.bias))
         return h + x if self.residual else h
 
@@ -99,8 +177,9 @@ class SASRec(nn.Module):
         layout: str = "pmixer-v1",
     ):
         super().__init__()
-        if layout not in LAYOUTS:
-            raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
+        if layout not in LAYOUT_SPECS:
+            why = f" ({UNSUPPORTED_LAYOUTS[layout]})" if layout in UNSUPPORTED_LAYOUTS else ""
+            raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}{why}")
         if hidden % n_heads != 0:
             raise ValueError(f"hidden ({hidden}) must be divisible by n_heads ({n_heads})")
         self.item_count = item_count
@@ -110,8 +189,9 @@ class SASRec(nn.Module):
         self.n_heads = n_heads
         self.dropout_rate = dropout
         self.layout = layout
-        v1 = layout == "pmixer-v1"
-        old_block = layout in ("pmixer-v1", "pmixer-v2")
+        self.spec = spec = LAYOUT_SPECS[layout]
+        v1 = spec.family == "v1"
+        old_block = spec.block == "pmixer"
 
         self.item_emb = nn.Embedding(item_count + 1, hidden, padding_idx=0)
         if v1:
@@ -127,7 +207,8 @@ class SASRec(nn.Module):
             self.attention_layernorms.append(nn.LayerNorm(hidden, eps=1e-8))
             self.attention_layers.append(nn.MultiheadAttention(hidden, n_heads, dropout))
             self.forward_layernorms.append(nn.LayerNorm(hidden, eps=1e-8))
-            self.forward_layers.append(PointWiseFeedForward(hidden, dropout, residual=old_block))
+            self.forward_layers.append(PointWiseFeedForward(hidden, dropout, residual=old_block,
+                                                            activation=spec.ffn_activation))
         self.last_layernorm = nn.LayerNorm(hidden, eps=1e-8)
 
     # ------------------------------------------------------------------ config
@@ -161,7 +242,7 @@ class SASRec(nn.Module):
                 nn.init.xavier_normal_(p.data)
         with torch.no_grad():
             self.item_emb.weight[0].zero_()
-            if self.layout != "pmixer-v1":
+            if self.spec.family != "v1":
                 self.pos_emb.weight[0].zero_()
 
     # ----------------------------------------------------------------- forward
@@ -233,7 +314,7 @@ class SASRec(nn.Module):
         slots = torch.arange(length, dtype=torch.long, device=ids.device).unsqueeze(0)
         if offset:
             slots = slots + offset
-        v1 = self.layout == "pmixer-v1"
+        v1 = self.spec.timeline_mask  # v1 family: positions 0..L-1 on every slot and the timeline mask
         if v1:
             positions = slots.expand_as(ids)
         else:
@@ -250,18 +331,18 @@ class SASRec(nn.Module):
             shrink = last_only and i == n - 1
             # Only the query side shrinks; keys/values keep every slot.
             mask = None if shrink else causal
-            if self.layout in ("pmixer-v1", "pmixer-v2"):
+            if self.spec.block == "pmixer":
                 q_in = x[:, -1:, :] if shrink else x
                 q = self.attention_layernorms[i](q_in)
                 y = q + self._attention(i, q, x, x, mask, copies)
                 y = self.forward_layers[i](self.forward_layernorms[i](y))
                 x = y * (keep[:, -1:, :] if shrink else keep) if v1 else y
-            elif self.layout == "pmixer-v3-prenorm":
+            elif self.spec.block == "prenorm":
                 xn = self.attention_layernorms[i](x)
                 qn = xn[:, -1:, :] if shrink else xn
                 y = (x[:, -1:, :] if shrink else x) + self._attention(i, qn, xn, xn, mask, copies)
                 x = y + self.forward_layers[i](self.forward_layernorms[i](y))
-            else:  # pmixer-v3-postnorm
+            else:  # postnorm
                 q_in = x[:, -1:, :] if shrink else x
                 y = self.attention_layernorms[i](q_in + self._attention(i, q_in, x, x, mask, copies))
                 x = self.forward_layernorms[i](y + self.forward_layers[i](y))
@@ -283,36 +364,19 @@ def pad_left(history, max_length: int):
     return [0] * (max_length - len(h)) + [int(i) for i in h]
 
 
-def infer_from_state_dict(sd: Dict[str, torch.Tensor], max_length: Optional[int] = None):
-    """Infer (item_count, hidden, n_blocks, layout-family, max_length) from shapes.
-
-    pos_emb rows == max_length  -> v1 (positions 0..L-1 on every slot)
-    pos_emb rows == max_length+1 -> v2 (row 0 = padding position, all zeros)
-    Without an explicit max_length, v2 is recognised by an all-zero pos_emb row 0
-    (padding_idx=0 keeps it at zero through training); otherwise v1 is assumed.
-    """
+def state_dict_shapes(sd: Dict[str, torch.Tensor]) -> Dict[str, object]:
+    """What the shapes of a pmixer-style state_dict tell: item_count, hidden, n_blocks, pos_rows and
+    whether pos_emb row 0 is all zero (padding_idx=0 keeps it at zero through training: the v2
+    family; v1 trains row 0 as the position of slot 0). Nothing else is recoverable from the
+    weights: heads, max_length (from pmixer 9027b83 on pos_emb always has 201 rows) and the
+    layout inside a family are not (checkpoint.py asks for them)."""
     item_rows, hidden = sd["item_emb.weight"].shape
     pos = sd["pos_emb.weight"]
     n_blocks = len({k.split(".")[1] for k in sd if k.startswith("attention_layers.")})
-    row0_zero = bool(torch.count_nonzero(pos[0]) == 0)
-    if max_length is not None:
-        if pos.shape[0] == max_length:
-            family = "v1"
-        elif pos.shape[0] == max_length + 1:
-            family = "v2"
-        else:
-            raise ValueError(
-                f"pos_emb has {pos.shape[0]} rows; expected max_length ({max_length}) for v1 "
-                f"or max_length+1 ({max_length + 1}) for v2"
-            )
-    else:
-        family = "v2" if row0_zero else "v1"
-        max_length = pos.shape[0] - 1 if family == "v2" else pos.shape[0]
     return {
-        "item_count": item_rows - 1,
-        "hidden": hidden,
+        "item_count": int(item_rows) - 1,
+        "hidden": int(hidden),
         "n_blocks": n_blocks,
-        "family": family,
-        "max_length": max_length,
-        "pos_row0_zero": row0_zero,
+        "pos_rows": int(pos.shape[0]),
+        "pos_row0_zero": bool(torch.count_nonzero(pos[0]) == 0),
     }

@@ -7,6 +7,7 @@ It supports only the ops it knows and fails loudly on anything else.
 
 from __future__ import annotations
 
+import math
 from typing import Dict
 
 import numpy as np
@@ -51,6 +52,9 @@ def _slice(x, starts, ends, axes=None, steps=None):
     for s, e, a, st in zip(starts, ends, axes, steps):
         sl[a] = slice(int(s), int(e), int(st))
     return x[tuple(sl)]
+
+
+_erf = np.vectorize(math.erf, otypes=[np.float64])
 
 
 def run_node(node, ins, at):
@@ -133,6 +137,8 @@ def run_node(node, ins, at):
                        ins[4] if len(ins) > 4 else None)]
     if op == "Sqrt":
         return [np.sqrt(ins[0])]
+    if op == "Erf":  # gelu (erf form); no scipy here: math.erf per element, in float64
+        return [_erf(ins[0].astype(np.float64)).astype(ins[0].dtype)]
     if op in ("Tanh", "Exp", "Neg", "Abs", "Reciprocal"):
         f = {"Tanh": np.tanh, "Exp": np.exp, "Neg": np.negative, "Abs": np.abs, "Reciprocal": np.reciprocal}[op]
         return [f(ins[0]).astype(ins[0].dtype)]

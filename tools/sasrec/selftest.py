@@ -37,7 +37,7 @@ def main() -> int:
                 if p.dim() == 1:
                     p.add_(0.1 * torch.randn_like(p))
             m.item_emb.weight[0].zero_()
-            if layout != "pmixer-v1":
+            if m.spec.family != "v1":
                 m.pos_emb.weight[0].zero_()
         m.eval()
         ids = torch.zeros(7, 24, dtype=torch.long)
