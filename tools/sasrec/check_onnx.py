@@ -59,6 +59,17 @@ def check(path: str, fixtures: str = None) -> int:
         if name in ins and (ins[name].type.tensor_type.elem_type != dt or _dims(ins[name]) != shape):
             errors.append(f"{name}: {ins[name].type.tensor_type.elem_type} {_dims(ins[name])}, expected {dt} {shape}")
     oexp = {"user_embedding": ["batch", d], "item_embeddings": [N + 1, d]}
+    contract = meta["ipg.contract"]
+    if contract not in ("1", "2"):
+        errors.append(f"ipg.contract = {contract!r}, expected '1' or '2'")
+    acceptance = meta.get("ipg.acceptance", "sigmoid" if contract == "1" else None)
+    if acceptance not in ("sigmoid", "softmax") or (contract == "1" and acceptance != "sigmoid"):
+        errors.append(f"ipg.acceptance = {meta.get('ipg.acceptance')!r} under contract {contract} "
+                      "(contract 2 requires sigmoid or softmax; contract 1 is sigmoid only)")
+    if "item_bias" in outs:
+        if contract == "1":
+            errors.append("output item_bias under contract 1 (a contract-1 reader would ignore it): declare contract 2")
+        oexp["item_bias"] = [N + 1]
     for name, shape in oexp.items():
         if name not in outs:
             errors.append(f"output {name} missing")
@@ -68,7 +79,7 @@ def check(path: str, fixtures: str = None) -> int:
     ident = [n for n in mp.graph.node if "item_embeddings" in n.output]
     if not (len(ident) == 1 and ident[0].op_type == "Identity" and ident[0].input[0] in inits):
         errors.append("item_embeddings is not an Identity of an initializer")
-    for k, v in (("ipg.contract", "1"), ("ipg.id_convention", "one_based_zero_padding"), ("ipg.padding_side", "left")):
+    for k, v in (("ipg.id_convention", "one_based_zero_padding"), ("ipg.padding_side", "left")):
         if meta[k] != v:
             errors.append(f"{k} = {meta[k]!r}, expected {v!r}")
     print(f"{os.path.basename(path)}: opset {opset}, L={L}, d={d}, N={N}, layout {meta['ipg.layout']}, "
@@ -86,12 +97,13 @@ def check(path: str, fixtures: str = None) -> int:
                 errors.append(f"case {c['name']}: padded history != input_ids")
         out = run_model(mp, {"item_ids": ids})
         u, table = out["user_embedding"], out["item_embeddings"]
+        bias = out.get("item_bias")
         tol_u, tol_l = fx["tolerance"]["user_embedding_abs"], fx["tolerance"]["logit_abs"]
         worst_u = worst_l = 0.0
         for r, c in enumerate(fx["cases"]):
             du = float(np.abs(u[r] - np.array(c["user_embedding"], dtype=np.float32)).max())
             worst_u = max(worst_u, du)
-            logits = table[1:] @ u[r]
+            logits = table[1:] @ u[r] + (0 if bias is None else bias[1:])
             for i, v in c["logits"].items():
                 worst_l = max(worst_l, abs(float(logits[int(i) - 1]) - v))
             top = [int(i) + 1 for i in np.argsort(-logits, kind="stable")[:10]]
