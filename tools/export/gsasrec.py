@@ -52,13 +52,11 @@ from torch import nn  # noqa: E402
 
 from safe_checkpoint import CheckpointError, is_state_dict, safe_load  # noqa: E402
 
+from ipg_export_errors import ExportError  # noqa: E402  (the one exporter error)
+
 LAYOUT = "gsasrec"
 POSITION_CONVENTION = "zero_based_all_slots"
 LN_EPS = 1e-5  # gSASRec's LayerNorms are torch defaults
-
-
-class RefusedError(ValueError):
-    """The checkpoint cannot be exported faithfully; the message says why and which option to pass."""
 
 
 @dataclass
@@ -122,15 +120,15 @@ def read_config_file(path: str) -> Dict[str, object]:
         with open(path, encoding="utf-8") as f:
             tree = ast.parse(f.read(), filename=path)
     except FileNotFoundError:
-        raise RefusedError(f"--config {path}: no such file") from None
+        raise ExportError(f"--config {path}: no such file") from None
     except SyntaxError as e:
-        raise RefusedError(f"--config {path}: not Python ({e})") from None
+        raise ExportError(f"--config {path}: not Python ({e})") from None
     call = _find_call(tree, "GSASRecExperimentConfig")
     if call is None:
-        raise RefusedError(f"--config {path}: no GSASRecExperimentConfig(...) call; pass the settings as options")
+        raise ExportError(f"--config {path}: no GSASRecExperimentConfig(...) call; pass the settings as options")
     vals, skipped, npos = _literal_kwargs(call)
     if npos > 1:
-        raise RefusedError(f"--config {path}: GSASRecExperimentConfig gets {npos} positional arguments; only "
+        raise ExportError(f"--config {path}: GSASRecExperimentConfig gets {npos} positional arguments; only "
                            "keyword arguments can be read without running the file — pass --heads")
     vals["_non_literal"] = skipped
     return vals
@@ -143,7 +141,7 @@ def source_defaults(source: str) -> Dict[str, object]:
         with open(path, encoding="utf-8") as f:
             tree = ast.parse(f.read(), filename=path)
     except (FileNotFoundError, SyntaxError) as e:
-        raise RefusedError(f"--source {source}: cannot read config.py ({e})") from None
+        raise ExportError(f"--source {source}: cannot read config.py ({e})") from None
     for node in ast.walk(tree):
         if isinstance(node, ast.ClassDef) and node.name == "GSASRecExperimentConfig":
             for fn in node.body:
@@ -157,7 +155,7 @@ def source_defaults(source: str) -> Dict[str, object]:
                         except ValueError:
                             pass
                     return out
-    raise RefusedError(f"--source {source}: config.py has no GSASRecExperimentConfig.__init__")
+    raise ExportError(f"--source {source}: config.py has no GSASRecExperimentConfig.__init__")
 
 
 # ----------------------------------------------------------------------------------------- checkpoint
@@ -166,11 +164,11 @@ def read_checkpoint(path: str) -> Dict[str, torch.Tensor]:
     try:
         obj = safe_load(path)
     except CheckpointError as e:
-        raise RefusedError(str(e)) from None
+        raise ExportError(str(e)) from None
     if isinstance(obj, dict) and "state_dict" in obj and is_state_dict(obj["state_dict"]):
         obj = obj["state_dict"]  # tolerate a wrapped state_dict
     if not is_state_dict(obj):
-        raise RefusedError(f"{path}: not a state_dict (train_gsasrec.py saves model.state_dict())")
+        raise ExportError(f"{path}: not a state_dict (train_gsasrec.py saves model.state_dict())")
     return dict(obj)
 
 
@@ -178,28 +176,28 @@ def resolve_settings(sd: Dict[str, torch.Tensor], config: Optional[Dict[str, obj
                      heads: Optional[int] = None, source: Optional[str] = None) -> GSASRecSettings:
     for k in ("item_embedding.weight", "position_embedding.weight", "seq_norm.weight"):
         if k not in sd:
-            raise RefusedError(f"the state_dict has no {k!r}: not gSASRec's layout")
+            raise ExportError(f"the state_dict has no {k!r}: not gSASRec's layout")
     idx = set()
     for k in sd:
         if k.startswith("transformer_blocks."):
             part = k.split(".")[1]
             if not part.isdigit():
-                raise RefusedError(f"unexpected key {k!r}: not gSASRec's layout")
+                raise ExportError(f"unexpected key {k!r}: not gSASRec's layout")
             idx.add(int(part))
     n_blocks = len(idx)
     if idx != set(range(n_blocks)):
-        raise RefusedError(f"transformer blocks {sorted(idx)} are not numbered 0..{n_blocks - 1}")
+        raise ExportError(f"transformer blocks {sorted(idx)} are not numbered 0..{n_blocks - 1}")
     reuse = "output_embedding.weight" not in sd
     want = expected_keys(n_blocks, reuse)
     missing = [k for k in want if k not in sd]
     extra = sorted(set(sd) - set(want))
     if missing or extra:
-        raise RefusedError("the state_dict is not gSASRec's layout (strict key check):"
+        raise ExportError("the state_dict is not gSASRec's layout (strict key check):"
                            + (f" missing {missing[:6]}" if missing else "") + (f" unexpected {extra[:6]}" if extra else ""))
     rows, hidden = (int(s) for s in sd["item_embedding.weight"].shape)
     num_items = rows - 2
     if num_items < 1:
-        raise RefusedError(f"item_embedding has {rows} rows; gSASRec's table is [unused 0] + items 1..N + [padding N+1]")
+        raise ExportError(f"item_embedding has {rows} rows; gSASRec's table is [unused 0] + items 1..N + [padding N+1]")
     L = int(sd["position_embedding.weight"].shape[0])
     for k in want:
         shape = tuple(sd[k].shape)
@@ -212,9 +210,9 @@ def resolve_settings(sd: Dict[str, torch.Tensor], config: Optional[Dict[str, obj
         else:
             w = (hidden,)
         if shape != w:
-            raise RefusedError(f"{k} has shape {list(shape)}; gSASRec with these settings has {list(w)}")
+            raise ExportError(f"{k} has shape {list(shape)}; gSASRec with these settings has {list(w)}")
         if not torch.is_floating_point(sd[k]) or not torch.isfinite(sd[k]).all():
-            raise RefusedError(f"{k} is not a finite floating-point tensor")
+            raise ExportError(f"{k} is not a finite floating-point tensor")
 
     sources = {"num_items": "weights (item_embedding rows - 2)", "embedding_dim": "weights",
                "sequence_length": "weights (position_embedding rows)", "num_blocks": "weights",
@@ -223,7 +221,7 @@ def resolve_settings(sd: Dict[str, torch.Tensor], config: Optional[Dict[str, obj
     cfg = dict(config or {})
     for key, val in (("embedding_dim", hidden), ("sequence_length", L), ("num_blocks", n_blocks)):
         if key in cfg and int(cfg[key]) != val:
-            raise RefusedError(f"the config file says {key}={cfg[key]} but the weights have {val} "
+            raise ExportError(f"the config file says {key}={cfg[key]} but the weights have {val} "
                                "(the config does not belong to these weights)")
     if "reuse_item_embeddings" in cfg and bool(cfg["reuse_item_embeddings"]) != reuse:
         # utils.build_model never passes reuse_item_embeddings, so a model trained by train_gsasrec.py always
@@ -236,7 +234,7 @@ def resolve_settings(sd: Dict[str, torch.Tensor], config: Optional[Dict[str, obj
         n_heads = int(cfg["num_heads"])
         sources["num_heads"] = "config file"
         if heads is not None and int(heads) != n_heads:
-            raise RefusedError(f"--heads {heads} contradicts the config file's num_heads={n_heads}; drop one")
+            raise ExportError(f"--heads {heads} contradicts the config file's num_heads={n_heads}; drop one")
     elif heads is not None:
         n_heads = int(heads)
         sources["num_heads"] = "option --heads"
@@ -249,10 +247,10 @@ def resolve_settings(sd: Dict[str, torch.Tensor], config: Optional[Dict[str, obj
         why = ("the state_dict does not record it" + ("" if config is None else
                ", the config file does not set num_heads (GSASRecExperimentConfig's default then applies: "
                "give --source DIR with gSASRec's config.py to read it)"))
-        raise RefusedError(f"cannot tell the number of attention heads: {why}; pass --heads H "
+        raise ExportError(f"cannot tell the number of attention heads: {why}; pass --heads H "
                            "(or --config CONFIG.py with num_heads)")
     if n_heads < 1 or hidden % n_heads:
-        raise RefusedError(f"{n_heads} attention heads do not divide embedding_dim {hidden} "
+        raise ExportError(f"{n_heads} attention heads do not divide embedding_dim {hidden} "
                            f"(from {sources['num_heads']}); pass the right --heads")
     return GSASRecSettings(num_items=num_items, hidden=hidden, max_length=L, n_blocks=n_blocks, n_heads=n_heads,
                            reuse_item_embeddings=reuse, sources=sources,
@@ -372,7 +370,6 @@ def main(argv=None) -> int:
     p.add_argument("--threads", type=int, default=1)
     a = p.parse_args(argv)
     torch.set_num_threads(a.threads)
-    from ipg_export import ExportError
     from recbole_sasrec import run_export
     try:
         adapter, s = build_adapter(a.checkpoint, config=a.config, heads=a.heads, source=a.source,
@@ -382,7 +379,7 @@ def main(argv=None) -> int:
               f"from: {s.sources}")
         if a.reference == "gsasrec":
             if not a.source:
-                raise RefusedError("the reference is gSASRec's own forward: pass --source DIR (a gSASRec-pytorch "
+                raise ExportError("the reference is gSASRec's own forward: pass --source DIR (a gSASRec-pytorch "
                                    "checkout) or --reference ours")
             from reference_runners import gsasrec_reference
             adapter.reference, desc = gsasrec_reference(a.checkpoint, s, source=a.source)
@@ -390,7 +387,7 @@ def main(argv=None) -> int:
             desc = "tools/export/gsasrec.py's own torch wrapper (self-check only: gSASRec's code was not run)"
         run_export(adapter, a.output, a.fixtures, desc, a.seed, a.tolerance, a.fixture_cases,
                    producer="tools/export/gsasrec.py")
-    except (RefusedError, ExportError) as e:
+    except ExportError as e:
         print(f"gsasrec: error: {e}", file=sys.stderr)
         return 2
     return 0

@@ -59,6 +59,9 @@ import onnx  # noqa: E402
 import torch  # noqa: E402
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
+sys.path.insert(0, _HERE)
+from ipg_export_errors import ExportError  # noqa: E402,F401  (re-exported: ipg_export.ExportError)
+
 INPUT = "item_ids"
 USER_OUT = "user_embedding"
 ITEMS_OUT = "item_embeddings"
@@ -67,10 +70,6 @@ ACCEPTANCES = ("sigmoid", "softmax")
 FIXTURES_FORMAT = "ipg-sasrec-fixtures/1"
 DEFAULT_CHECK_HISTORIES = 512
 DEFAULT_TOLERANCE = 1e-5
-
-
-class ExportError(ValueError):
-    """The model cannot be exported faithfully; the message says why and, where it can, which option to pass."""
 
 
 @dataclass

@@ -54,15 +54,13 @@ from torch import nn  # noqa: E402
 
 from safe_checkpoint import CheckpointError, enum_value, is_state_dict, qualname, safe_load, state_of  # noqa: E402
 
+from ipg_export_errors import ExportError  # noqa: E402  (the one exporter error)
+
 LAYOUT = "recbole-sasrec"
 POSITION_CONVENTION = "zero_based_from_oldest_item"
 ACTIVATIONS = ("gelu", "relu", "swish", "tanh", "sigmoid")
 LOSS_ACCEPTANCE = {"CE": "softmax", "BPR": "sigmoid"}
 MASK_VALUE = -10000.0  # RecBole's additive attention mask (SequentialRecommender.get_attention_mask)
-
-
-class RefusedError(ValueError):
-    """The checkpoint cannot be exported faithfully; the message says why and which option to pass."""
 
 
 @dataclass
@@ -108,15 +106,15 @@ def read_checkpoint(path: str) -> Tuple[Dict[str, torch.Tensor], Optional[dict],
     try:
         obj = safe_load(path)
     except CheckpointError as e:
-        raise RefusedError(str(e)) from None
+        raise ExportError(str(e)) from None
     if is_state_dict(obj):
         return dict(obj), None, "a bare state_dict (no stored config)"
     if not isinstance(obj, dict) or "state_dict" not in obj:
-        raise RefusedError(f"{path}: neither a RecBole checkpoint (a dict with 'state_dict' and 'config') nor a "
+        raise ExportError(f"{path}: neither a RecBole checkpoint (a dict with 'state_dict' and 'config') nor a "
                            f"state_dict (got {type(obj).__name__} with keys {sorted(obj)[:8] if isinstance(obj, dict) else '-'})")
     sd = obj["state_dict"]
     if not is_state_dict(sd):
-        raise RefusedError(f"{path}: 'state_dict' is not a mapping of parameter names to tensors")
+        raise ExportError(f"{path}: 'state_dict' is not a mapping of parameter names to tensors")
     cfg = obj.get("config")
     if cfg is None:
         return dict(sd), None, "a checkpoint dict without 'config'"
@@ -125,7 +123,7 @@ def read_checkpoint(path: str) -> Tuple[Dict[str, torch.Tensor], Optional[dict],
     st = state_of(cfg)
     if st is not None and isinstance(st.get("final_config_dict"), dict):
         return dict(sd), dict(st["final_config_dict"]), f"a RecBole trainer checkpoint (config: {qualname(cfg)})"
-    raise RefusedError(f"{path}: 'config' is a {qualname(cfg) or type(cfg).__name__} without final_config_dict; "
+    raise ExportError(f"{path}: 'config' is a {qualname(cfg) or type(cfg).__name__} without final_config_dict; "
                        "pass a bare state_dict with the options instead")
 
 
@@ -135,11 +133,11 @@ def _infer_layers(sd: Dict[str, torch.Tensor]) -> int:
         if k.startswith("trm_encoder.layer."):
             part = k.split(".")[2]
             if not part.isdigit():
-                raise RefusedError(f"unexpected key {k!r}: not RecBole's SASRec layout")
+                raise ExportError(f"unexpected key {k!r}: not RecBole's SASRec layout")
             idx.add(int(part))
     n = len(idx)
     if idx != set(range(n)):
-        raise RefusedError(f"transformer layers {sorted(idx)} are not numbered 0..{n - 1}")
+        raise ExportError(f"transformer layers {sorted(idx)} are not numbered 0..{n - 1}")
     return n
 
 
@@ -155,13 +153,13 @@ def check_keys(sd: Dict[str, torch.Tensor], n_layers: int) -> None:
             msg += f" unexpected {extra[:6]}{' …' if len(extra) > 6 else ''}"
             if any(k.startswith(("feature_embed", "concat_layer", "attribute")) for k in extra):
                 msg += " (a feature-aware variant such as SASRecF is not supported)"
-        raise RefusedError(msg)
+        raise ExportError(msg)
 
 
 def _shape(sd, key, want):
     got = tuple(sd[key].shape)
     if got != tuple(want):
-        raise RefusedError(f"{key} has shape {list(got)}, RecBole's SASRec with these settings has {list(want)}")
+        raise ExportError(f"{key} has shape {list(got)}, RecBole's SASRec with these settings has {list(want)}")
 
 
 def _from_config(cfg: Optional[dict], key: str):
@@ -177,16 +175,16 @@ def resolve_settings(sd: Dict[str, torch.Tensor], cfg: Optional[dict], heads: Op
     """Shapes from the weights; the rest from the stored config or the options (they must agree)."""
     for k in ("item_embedding.weight", "position_embedding.weight"):
         if k not in sd:
-            raise RefusedError(f"the state_dict has no {k!r}: not RecBole's SASRec layout")
+            raise ExportError(f"the state_dict has no {k!r}: not RecBole's SASRec layout")
     n_layers = _infer_layers(sd)
     check_keys(sd, n_layers)
     n_items, hidden = (int(s) for s in sd["item_embedding.weight"].shape)
     max_length = int(sd["position_embedding.weight"].shape[0])
     if n_layers == 0:
-        raise RefusedError("the state_dict has no transformer layer (trm_encoder.layer.0.*)")
+        raise ExportError("the state_dict has no transformer layer (trm_encoder.layer.0.*)")
     inner = int(sd["trm_encoder.layer.0.feed_forward.dense_1.weight"].shape[0])
     if n_items < 2:
-        raise RefusedError(f"item_embedding has {n_items} rows; RecBole's table is [PAD] + at least one item")
+        raise ExportError(f"item_embedding has {n_items} rows; RecBole's table is [PAD] + at least one item")
     for k in expected_keys(n_layers):
         if k == "item_embedding.weight":
             continue
@@ -204,17 +202,17 @@ def resolve_settings(sd: Dict[str, torch.Tensor], cfg: Optional[dict], heads: Op
             _shape(sd, k, (hidden,))
     for k, v in sd.items():
         if not torch.is_floating_point(v) or not torch.isfinite(v).all():
-            raise RefusedError(f"{k} is not a finite floating-point tensor")
+            raise ExportError(f"{k} is not a finite floating-point tensor")
 
     if cfg is not None:
         model = _from_config(cfg, "model")
         if model is not None and str(model) != "SASRec":
-            raise RefusedError(f"the stored config says model={model!r}; this tool exports RecBole's SASRec only")
+            raise ExportError(f"the stored config says model={model!r}; this tool exports RecBole's SASRec only")
         for key, val in (("hidden_size", hidden), ("inner_size", inner), ("n_layers", n_layers),
                          ("MAX_ITEM_LIST_LENGTH", max_length)):
             c = _from_config(cfg, key)
             if c is not None and int(c) != val:
-                raise RefusedError(f"the stored config says {key}={c} but the weights have {val} "
+                raise ExportError(f"the stored config says {key}={c} but the weights have {val} "
                                    "(the config does not belong to these weights)")
 
     sources: Dict[str, str] = {"hidden_size": "weights", "inner_size": "weights", "n_layers": "weights",
@@ -228,9 +226,9 @@ def resolve_settings(sd: Dict[str, torch.Tensor], cfg: Optional[dict], heads: Op
             try:
                 stored = conv(stored)
             except (TypeError, ValueError):
-                raise RefusedError(f"the stored config has {key}={stored!r}, which is not a valid {what}") from None
+                raise ExportError(f"the stored config has {key}={stored!r}, which is not a valid {what}") from None
             if option is not None and conv(option) != stored:
-                raise RefusedError(f"{flag} {option} contradicts the checkpoint's stored config {key}={stored!r}; "
+                raise ExportError(f"{flag} {option} contradicts the checkpoint's stored config {key}={stored!r}; "
                                    f"drop {flag} (the stored value is what RecBole trained with)")
             sources[key] = "stored config"
             return stored
@@ -246,19 +244,19 @@ def resolve_settings(sd: Dict[str, torch.Tensor], cfg: Optional[dict], heads: Op
     loss = pick("loss_type", loss_type, "--loss-type", "loss type, which decides the acceptance", str)
     if missing:
         where = "the checkpoint has no stored config" if cfg is None else "the checkpoint's stored config lacks them"
-        raise RefusedError("cannot tell from the weights, and " + where + ": " + "; ".join(missing)
+        raise ExportError("cannot tell from the weights, and " + where + ": " + "; ".join(missing)
                            + ". Pass the value(s) the model was trained with (RecBole's defaults are n_heads 2, "
                            "hidden_act gelu, layer_norm_eps 1e-12, loss_type CE, but a guess is not an export).")
     if n_heads < 1 or hidden % n_heads:
-        raise RefusedError(f"{n_heads} attention heads do not divide hidden_size {hidden} "
+        raise ExportError(f"{n_heads} attention heads do not divide hidden_size {hidden} "
                            f"(from {sources['n_heads']}); pass the right --heads")
     if act not in ACTIVATIONS:
-        raise RefusedError(f"hidden_act {act!r} (from {sources['hidden_act']}) is not one of RecBole's "
+        raise ExportError(f"hidden_act {act!r} (from {sources['hidden_act']}) is not one of RecBole's "
                            f"{', '.join(ACTIVATIONS)}; pass --hidden-act")
     if not (eps > 0 and math.isfinite(eps)):
-        raise RefusedError(f"layer_norm_eps {eps!r} must be a positive number; pass --layer-norm-eps")
+        raise ExportError(f"layer_norm_eps {eps!r} must be a positive number; pass --layer-norm-eps")
     if loss not in LOSS_ACCEPTANCE:
-        raise RefusedError(f"loss_type {loss!r} (from {sources['loss_type']}) is neither CE (softmax) nor BPR "
+        raise ExportError(f"loss_type {loss!r} (from {sources['loss_type']}) is neither CE (softmax) nor BPR "
                            "(sigmoid); pass --loss-type")
     return RecBoleSettings(n_items=n_items, hidden=hidden, inner=inner, n_layers=n_layers, max_length=max_length,
                            n_heads=n_heads, hidden_act=act, layer_norm_eps=eps, loss_type=loss, sources=sources)
@@ -387,7 +385,6 @@ def main(argv=None) -> int:
     p.add_argument("--threads", type=int, default=1)
     a = p.parse_args(argv)
     torch.set_num_threads(a.threads)
-    from ipg_export import ExportError
     options = dict(heads=a.heads, hidden_act=a.hidden_act, layer_norm_eps=a.layer_norm_eps, loss_type=a.loss_type)
     try:
         adapter, s, what = build_adapter(a.checkpoint, reference=None, training_log_sha256=a.training_log_sha256,
@@ -400,11 +397,11 @@ def main(argv=None) -> int:
             try:
                 adapter.reference, desc = recbole_reference(a.checkpoint, s, source=a.source)
             except ReferenceUnavailable as e:
-                raise RefusedError(f"{e}; pass --source DIR (a RecBole checkout) or --reference ours") from None
+                raise ExportError(f"{e}; pass --source DIR (a RecBole checkout) or --reference ours") from None
         else:
             desc = "tools/export/recbole_sasrec.py's own torch wrapper (self-check only: RecBole's code was not run)"
         run_export(adapter, a.output, a.fixtures, desc, a.seed, a.tolerance, a.fixture_cases)
-    except (RefusedError, ExportError) as e:
+    except ExportError as e:
         print(f"recbole_sasrec: error: {e}", file=sys.stderr)
         return 2
     return 0

@@ -22,6 +22,7 @@ that names the option to pass. Contradicting sources are an error too, never a s
 from __future__ import annotations
 
 import os
+import sys
 import re
 from typing import Dict, List, Optional, Tuple
 
@@ -35,9 +36,8 @@ CHECKPOINT_FORMAT = "ipg-sasrec-checkpoint/1"
 PMIXER_FIXED_POS_ROWS = 201
 
 
-class ExportError(ValueError):
-    """The checkpoint cannot be loaded/exported faithfully as given; the message says why and which
-    option to pass. Command-line tools print it to stderr and exit with code 2."""
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "export"))
+from ipg_export_errors import ExportError  # noqa: E402,F401  (the one exporter error, re-exported here)
 
 
 def _from_filename(path: str, key: str) -> Optional[int]:
