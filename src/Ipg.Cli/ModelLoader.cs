@@ -32,7 +32,7 @@ internal static class ModelLoader
         try
         {
             var encoder = model is null ? SasRecDefaultModel.Load(options) : OnnxSasRecEncoder.Load(model.FullName, options);
-            Console.Error.WriteLine($"Encoder: {encoder.KernelChoice}.");
+            Console.Error.WriteLine($"Encoder: {encoder.KernelChoice.TrimEnd('.')}.");
             return (encoder, description);
         }
         catch (NotSupportedException e)
