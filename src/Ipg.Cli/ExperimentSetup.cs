@@ -77,6 +77,7 @@ internal sealed class ExperimentSetup
             ["world_hash"] = realWorld is { } h ? h.Hash : "",
             ["model"] = ModelDescription,
             ["model_layout"] = Encoder.Metadata.Layout,
+            ["model_acceptance"] = Encoder.Metadata.Acceptance == AcceptanceFunction.Softmax ? "softmax" : "sigmoid",
             ["model_training_log_sha256"] = Encoder.Metadata.TrainingLogSha256,
             ["model_producer"] = Encoder.Metadata.Producer,
             ["encoder_kernel"] = Encoder.Kernel.ToString(),

@@ -102,6 +102,32 @@ public class ExperimentCommandTests
     }
 
     [Fact]
+    public void Reproduce_runs_over_a_model_that_is_not_SASRec_and_guides_it()
+    {
+        // GRU4Rec (tools/gru4rec): contract 2, a per-item bias and a softmax p̂, run by ONNX Runtime (docs/bring-your-own-model.md).
+        var dir = Directory.CreateTempSubdirectory("ipg-reproduce-gru4rec-");
+        try
+        {
+            string model = TestModels.Fixture("byom", "gru4rec-paper.onnx");
+            Invoke("reproduce", "--users", "60", "--targets", "2", "--rounds", "5", "--model", model, "--out", dir.FullName).Should().Be(0);
+
+            using var doc = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(dir.FullName, "results.json")));
+            var config = doc.RootElement.GetProperty("config");
+            config.GetProperty("model_layout").GetString().Should().Be("gru4rec");
+            config.GetProperty("model_acceptance").GetString().Should().Be("softmax");
+            config.GetProperty("encoder_kernel").GetString().Should().Be("OnnxRuntime");
+            var policies = doc.RootElement.GetProperty("policies").EnumerateArray().ToDictionary(p => p.GetProperty("name").GetString()!);
+            double Ioi(string name) => policies[name].GetProperty("IoI@5").GetDouble();
+            Ioi("IPG").Should().BeGreaterThan(Ioi("SASRec") + 0.02, "the paper's guidance moves interest over GRU4Rec too (the SASRec row is the base encoder)");
+            Ioi("IPG-Cosine").Should().BeGreaterThan(Ioi("SASRec") + 0.02);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public void Sweep_writes_a_csv_row_per_setting_and_a_frontier_plot()
     {
         var dir = Directory.CreateTempSubdirectory("ipg-sweep-");
