@@ -15,6 +15,8 @@ public sealed class BringYourOwnModelParityTests
 {
     private const double UserTolerance = 1e-5;
 
+    private static readonly string[] s_managedFiles = ["pmixer-v1.onnx", "pmixer-v2.onnx", "pmixer-v3-postnorm.onnx", "pmixer-v3-prenorm.onnx"];
+
     public static TheoryData<string> Models => OnnxFixtures.ByomModels();
 
     [Fact]
@@ -33,6 +35,34 @@ public sealed class BringYourOwnModelParityTests
     [MemberData(nameof(Models))]
     public void The_automatic_kernel_choice_matches_the_source_models_own_forward(string file)
         => CheckParity(file, SasRecKernel.Auto);
+
+    /// <summary>The byom models in a layout the managed kernel runs (the pmixer layouts with a ReLU).</summary>
+    public static TheoryData<string> ManagedModels()
+    {
+        var data = new TheoryData<string>();
+        foreach (string file in s_managedFiles)
+        {
+            data.Add(file);
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(ManagedModels))]
+    public void The_managed_kernel_matches_the_source_models_own_forward(string file)
+        => CheckParity(file, SasRecKernel.Managed);
+
+    [Fact]
+    public void Auto_runs_the_managed_kernel_where_it_applies_and_ONNX_Runtime_elsewhere()
+    {
+        foreach (string file in Directory.GetFiles(Path.Combine(OnnxFixtures.Folder, "byom"), "*.onnx").Order(StringComparer.Ordinal))
+        {
+            using var encoder = OnnxSasRecEncoder.Load(file);
+            bool managed = s_managedFiles.Contains(Path.GetFileName(file));
+            encoder.Kernel.Should().Be(managed ? SasRecKernel.Managed : SasRecKernel.OnnxRuntime, $"{Path.GetFileName(file)}: {encoder.KernelChoice}");
+        }
+    }
 
     private static void CheckParity(string file, SasRecKernel kernel)
     {
