@@ -45,7 +45,6 @@ sys.path.insert(0, os.path.join(os.path.dirname(_HERE), "sasrec"))
 import threads  # noqa: E402,F401  (pins BLAS threads before numpy/torch load)
 
 import argparse  # noqa: E402
-import hashlib  # noqa: E402
 import importlib.util  # noqa: E402
 import inspect  # noqa: E402
 import io  # noqa: E402
@@ -61,6 +60,7 @@ from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
 sys.path.insert(0, _HERE)
 from ipg_export_errors import ExportError  # noqa: E402,F401  (re-exported: ipg_export.ExportError)
+from data import sha256_file  # noqa: E402  (tools/sasrec/data.py)
 
 INPUT = "item_ids"
 USER_OUT = "user_embedding"
@@ -107,10 +107,12 @@ def pad_left(history: Sequence[int], length: int) -> List[int]:
 
 
 def standard_histories(item_count: int, max_length: int, count: int = DEFAULT_CHECK_HISTORIES,
-                       seed: int = 2024) -> List[Tuple[str, List[int]]]:
+                       seed: int = 2024, longest_random: Optional[int] = None) -> List[Tuple[str, List[int]]]:
     """``count`` named histories: the contract's edge cases (empty, length 1, boundary ids, exactly L,
-    longer than L, a repeated item, L-1), then random ones with lengths 2..L+5 (some exceed L)."""
+    longer than L, a repeated item, L-1), then random ones with lengths 2..``longest_random`` (default
+    L+5, so some exceed L). Shared with tools/sasrec/make_fixtures.py (which draws lengths up to L)."""
     N, L = item_count, max_length
+    longest = L + 5 if longest_random is None else longest_random
     rng = np.random.default_rng(seed)
 
     def rand(n):
@@ -128,7 +130,7 @@ def standard_histories(item_count: int, max_length: int, count: int = DEFAULT_CH
     ]
     r = 0
     while len(cases) < count:
-        n = int(rng.integers(2, L + 6))
+        n = int(rng.integers(2, longest + 1))
         cases.append((f"random_{r}_len{n}", rand(n)))
         r += 1
     return cases[:count]
@@ -359,14 +361,6 @@ def _dumps(doc) -> str:
     return text.replace('"@CASES@"', body)
 
 
-def _sha256(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def write_fixtures(path: str, onnx_path: str, a: Adapter, named: List[Tuple[str, List[int]]], ref: np.ndarray,
                    report: dict, reference_description: str, seed: int) -> None:
     """Fixtures (format ipg-sasrec-fixtures/1 plus 'acceptance', 'item_bias_rows' and 'parity'): expected
@@ -392,7 +386,7 @@ def write_fixtures(path: str, onnx_path: str, a: Adapter, named: List[Tuple[str,
     doc = {
         "format": FIXTURES_FORMAT,
         "model": os.path.basename(onnx_path),
-        "model_sha256": _sha256(onnx_path),
+        "model_sha256": sha256_file(onnx_path),
         "layout": a.layout,
         "position_convention": a.position_convention,
         "max_length": L,

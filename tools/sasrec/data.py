@@ -97,3 +97,35 @@ def sample_excluding(
         out[bad] = rng.integers(1, item_count + 1, size=n)
         bad = member[r, out]
     return out
+
+
+def hold_out_last(seqs: Sequence[Sequence[int]]) -> Tuple[List[List[int]], List[List[int]], List[int]]:
+    """Leave-one-out: (training sequences, evaluation histories, evaluation targets). A user with at least
+    two items trains on all but the last and is evaluated on predicting it; a shorter user only trains."""
+    train, hist, targets = [], [], []
+    for s in seqs:
+        s = list(s)
+        if len(s) >= 2:
+            hist.append(s[:-1])
+            targets.append(s[-1])
+            train.append(s[:-1])
+        else:
+            train.append(s)
+    return train, hist, targets
+
+
+def hit_ndcg(ranks, k: int) -> Tuple[float, float]:
+    """HR@k and NDCG@k from 0-based ranks of the held-out item (a list of torch tensors); NaN when empty."""
+    import torch
+
+    if not ranks:
+        return float("nan"), float("nan")
+    r = torch.cat(ranks).double()
+    hit = r < k
+    ndcg = torch.where(hit, 1.0 / torch.log2(r + 2.0), torch.zeros_like(r))
+    return float(hit.double().mean()), float(ndcg.mean())
+
+
+METRICS_FIELDS = ["epoch", "loss", "epoch_seconds", "hr10_full", "ndcg10_full", "hr10_sampled", "ndcg10_sampled"]
+"""The columns of a trainer's per-epoch metrics CSV (tools/sasrec/train.py, tools/gru4rec/train.py)."""
+

@@ -39,6 +39,9 @@ from data import FORMATS, read_sequences, sha256_file  # noqa: E402
 from export_onnx import add_checkpoint_options, load_or_exit  # noqa: E402
 from model import POSITION_CONVENTION, SASRec, pad_left  # noqa: E402
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "export"))
+import ipg_export  # noqa: E402  (the one list of standard histories)
+
 FORMAT = "ipg-sasrec-fixtures/1"
 
 
@@ -56,25 +59,8 @@ def dumps(doc) -> str:
 
 
 def standard_histories(N: int, L: int, n_random: int, seed: int):
-    rng = np.random.default_rng(seed)
-
-    def rand(n):
-        return [int(i) for i in rng.integers(1, N + 1, size=n)]
-
-    cases = [
-        ("empty", []),
-        ("length_1", rand(1)),
-        ("short_3", rand(3)),
-        ("boundary_ids", [1, N, 1, N] if N > 1 else [1]),
-        (f"exactly_max_length_{L}", rand(L)),
-        (f"longer_than_max_length_{L + 7}", rand(L + 7)),
-        ("repeated_item", [int(rng.integers(1, N + 1))] * min(5, L + 1)),
-        (f"max_length_minus_1_{L - 1}", rand(max(L - 1, 0))),
-    ]
-    for r in range(n_random):
-        n = int(rng.integers(2, L + 1))
-        cases.append((f"random_{r}_len{n}", rand(n)))
-    return cases
+    """The contract's edge cases and ``n_random`` random histories of lengths 2..L (tools/export/ipg_export.py)."""
+    return ipg_export.standard_histories(N, L, count=8 + n_random, seed=seed, longest_random=L)
 
 
 def build(model: SASRec, onnx_path: str, cases, seed: int, extra_logit_ids: int = 5, rows=None):

@@ -37,6 +37,9 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from data import (  # noqa: E402
     FORMATS,
+    METRICS_FIELDS,
+    hit_ndcg,
+    hold_out_last,
     left_pad_matrix,
     membership_matrix,
     read_sequences,
@@ -127,14 +130,8 @@ class Evaluator:
         if was_training:
             model.train()
 
-        def summarise(ranks):
-            r = torch.cat(ranks).double()
-            hit = r < self.k
-            ndcg = torch.where(hit, 1.0 / torch.log2(r + 2.0), torch.zeros_like(r))
-            return float(hit.double().mean()), float(ndcg.mean())
-
-        hr_f, nd_f = summarise(full_ranks)
-        hr_s, nd_s = summarise(sampled_ranks) if sampled_ranks else (float("nan"), float("nan"))
+        hr_f, nd_f = hit_ndcg(full_ranks, self.k)
+        hr_s, nd_s = hit_ndcg(sampled_ranks, self.k)
         return {"hr10_full": hr_f, "ndcg10_full": nd_f, "hr10_sampled": hr_s, "ndcg10_sampled": nd_s,
                 "users": len(self.ids)}
 
@@ -163,14 +160,7 @@ def main(argv=None):
         eval_hist, eval_tgt = list(eh.values()), et
         train_seqs = seqs
     elif args.holdout == "last":
-        train_seqs = []
-        for s in seqs:
-            if len(s) >= 2:
-                eval_hist.append(s[:-1])
-                eval_tgt.append(s[-1])
-                train_seqs.append(s[:-1])
-            else:
-                train_seqs.append(s)
+        train_seqs, eval_hist, eval_tgt = hold_out_last(seqs)
     else:
         train_seqs = seqs
 
@@ -204,7 +194,7 @@ def main(argv=None):
 
     csv_path = args.metrics_csv or (os.path.splitext(args.output)[0] + ".metrics.csv")
     os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
-    fields = ["epoch", "loss", "epoch_seconds", "hr10_full", "ndcg10_full", "hr10_sampled", "ndcg10_sampled"]
+    fields = METRICS_FIELDS
     csv_file = open(csv_path, "w", newline="")
     writer = csv.DictWriter(csv_file, fieldnames=fields)
     writer.writeheader()
