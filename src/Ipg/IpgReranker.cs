@@ -47,11 +47,20 @@ public sealed class IpgReranker
     /// <param name="logger">Receives start-up information and negative-guidance warnings; none when null.</param>
     /// <exception cref="ArgumentNullException"><paramref name="encoder"/> is null, or the options have no guidance model.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range (see <see cref="IpgOptions.Validate"/>).</exception>
+    /// <exception cref="ArgumentException">
+    /// <see cref="IpgOptions.CompactTable"/> is set but was built from another table than the encoder's, or the guidance
+    /// model or the encoder's p̂ cannot take the compact path (see <see cref="IpgOptions.CompactTable"/>).
+    /// </exception>
     public IpgReranker(ISequentialEncoder encoder, IpgOptions? options = null, ILogger<IpgReranker>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(encoder);
         options ??= IpgOptions.Default;
         options.Validate();
+        if (options.CompactTable is { } compact)
+        {
+            ValidateCompactTable(encoder, options, compact);
+        }
+
         Encoder = encoder;
         Options = options;
         _logger = logger ?? (ILogger)NullLogger.Instance;
@@ -335,11 +344,19 @@ public sealed class IpgReranker
     /// NaN guidance gives a NaN key (not a candidate).
     /// </summary>
     internal void RankingKeys(ReadOnlySpan<float> p, ReadOnlySpan<float> g, Span<float> scores, Span<float> keys, float strength, ReadOnlySpan<int> ids, ReadOnlySpan<ulong> excluded)
+        => RankingKeys(p, g, scores, keys, strength, strength < 1f ? Scoring.MaxMagnitudeIgnoringNaN(g, ids, excluded) : 0f);
+
+    /// <summary>
+    /// <see cref="RankingKeys(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{float}, float, ReadOnlySpan{int}, ReadOnlySpan{ulong})"/>
+    /// with S (max |g| over the request's candidates) given: the compact path computes it over the whole catalogue
+    /// and scores a part of it at a time. Element-wise: <paramref name="scores"/> may alias p̂'s logits, and
+    /// <paramref name="keys"/> may alias <paramref name="g"/>.
+    /// </summary>
+    internal void RankingKeys(ReadOnlySpan<float> p, ReadOnlySpan<float> g, Span<float> scores, Span<float> keys, float strength, float scale)
     {
         ReadOnlySpan<float> shifted = g;
         if (strength < 1f)
         {
-            float scale = Scoring.MaxMagnitudeIgnoringNaN(g, ids, excluded);
             TensorPrimitives.Multiply(g, strength, keys);
             TensorPrimitives.Add(keys, (1f - strength) * scale, keys);
             shifted = keys;
@@ -403,6 +420,7 @@ public sealed class IpgReranker
         }
 
         long started = Stopwatch.GetTimestamp();
+        int shortlist = catalogue ? CompactShortlistSize(destination.Length, n) : 0;
         using var activity = IpgTelemetry.Source.StartActivity("Ipg.Rerank");
         if (activity is not null)
         {
@@ -412,30 +430,52 @@ public sealed class IpgReranker
             activity.SetTag("ipg.strength", request.Strength);
             activity.SetTag("ipg.candidates", n);
             activity.SetTag("ipg.k", destination.Length);
+            if (shortlist > 0)
+            {
+                activity.SetTag("ipg.compact.shortlist", shortlist);
+            }
         }
 
-        var logits = scratch.Logits[..n];
-        var p = scratch.Probabilities[..n];
-        var g = scratch.Guidance[..n];
-        var keys = scratch.Keys[..n];
-
-        if (catalogue)
+        int written;
+        if (shortlist > 0)
         {
-            Scoring.CatalogueLogits(user, items, logits);
+            written = RerankCompact(user, target, excluded, destination, scratch, shortlist, request);
         }
         else
         {
-            Scoring.CandidateLogits(user, items, ids, logits);
+            var logits = scratch.Logits[..n];
+            if (catalogue)
+            {
+                Scoring.CatalogueLogits(user, items, logits);
+            }
+            else
+            {
+                Scoring.CandidateLogits(user, items, ids, logits);
+            }
+
+            written = RankFromLogits(user, target, ids, excluded, logits, scratch.Probabilities[..n], scratch.Guidance[..n], scratch.Keys[..n], scratch.Order[..destination.Length], destination, request, float.NaN, n);
         }
 
-        if (Options.Acceptance is { } acceptance)
-        {
-            acceptance.Apply(logits, p);
-        }
-        else
-        {
-            Encoder.ComputeProbabilities(logits, p);
-        }
+        IpgTelemetry.CandidatesScored.Add(n);
+        IpgTelemetry.RerankDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+        return written;
+    }
+
+    /// <summary>
+    /// The chain from the logits on: p̂, g (the guidance model), the ranking keys, top-K, the entries. The probability
+    /// lane may be longer than the candidates (the compact re-score pads it so that p̂ takes the catalogue's vector
+    /// path); <paramref name="logitLane"/> has the same length. <paramref name="scale"/> is S for λ &lt; 1, or NaN to
+    /// compute it over these candidates. <paramref name="scored"/> is what the warning reports as scored.
+    /// </summary>
+    private int RankFromLogits(ReadOnlySpan<float> user, GuidanceTarget target, ReadOnlySpan<int> ids, ReadOnlySpan<ulong> excluded, Span<float> logitLane, Span<float> probabilityLane, Span<float> guidance, Span<float> keyLane, Span<int> order, Span<RankedItem> destination, in Request request, float scale, int scored)
+    {
+        bool catalogue = ids.IsEmpty;
+        int n = catalogue ? target.Items.ItemCount : ids.Length;
+        Probabilities(logitLane, probabilityLane);
+        var logits = logitLane[..n];
+        var p = probabilityLane[..n];
+        var g = guidance[..n];
+        var keys = keyLane[..n];
 
         // r = p̂ · g ends up in Logits' place (the logits are no longer needed once the keys exist).
         var r = logits;
@@ -450,14 +490,21 @@ public sealed class IpgReranker
         {
             var context = new GuidanceContext(this, user, request.History, request.HasHistory, request.UserIndex, target, ids, n, p, excluded, destination.Length, request.Strength);
             Options.Guidance.ComputeGuidance(context, g);
-            RankingKeys(p, g, r, keys, request.Strength, ids, excluded);
+            if (float.IsNaN(scale))
+            {
+                RankingKeys(p, g, r, keys, request.Strength, ids, excluded);
+            }
+            else
+            {
+                RankingKeys(p, g, r, keys, request.Strength, scale);
+            }
+
             if (request.Strength < 1f)
             {
                 TensorPrimitives.Multiply(p, g, r);
             }
         }
 
-        var order = scratch.Order[..destination.Length];
         int written = TopKSelector.Select<float>(keys, ids, excluded, order);
         for (int k = 0; k < written; k++)
         {
@@ -472,14 +519,185 @@ public sealed class IpgReranker
             if (TensorPrimitives.Max(g) <= 0f)
             {
                 IpgTelemetry.NegativeGuidance.Add(1);
-                Log.NoPositiveGuidance(_logger, target.Description, n, Options.NegativeGuidance);
+                Log.NoPositiveGuidance(_logger, target.Description, scored, Options.NegativeGuidance);
             }
         }
 
-        IpgTelemetry.CandidatesScored.Add(n);
-        IpgTelemetry.RerankDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
         return written;
     }
+
+    /// <summary>p̂ of the logits: the options' calibration, or the encoder's own.</summary>
+    private void Probabilities(ReadOnlySpan<float> logits, Span<float> destination)
+    {
+        if (Options.Acceptance is { } acceptance)
+        {
+            acceptance.Apply(logits, destination);
+        }
+        else
+        {
+            Encoder.ComputeProbabilities(logits, destination);
+        }
+    }
+
+    /// <summary>
+    /// M for a catalogue call of K entries over n items, or 0 when the call scores every item in fp32 (no compact
+    /// table, or a shortlist — padded to <see cref="CompactLane"/> — of more than half the catalogue).
+    /// </summary>
+    private int CompactShortlistSize(int k, int n)
+    {
+        if (Options.CompactTable is null)
+        {
+            return 0;
+        }
+
+        int m = Math.Max(k, Options.CompactShortlist ?? Math.Max(4 * k, 256));
+        return 2L * Math.Max(m, CompactLane) <= n ? m : 0;
+    }
+
+    /// <summary>
+    /// The two-stage catalogue pass (<see cref="IpgOptions.CompactTable"/>). Stage 1, a tile of items at a time: int8
+    /// logits (one pass over the compact table), p̂, the exact g (<see cref="ITermGuidance"/>: it reads no logit) and the
+    /// ranking key with the catalogue's exact S; then the best M by that key. Stage 2: the M re-scored by the fp32
+    /// chain — logits bit for bit as the catalogue pass computes them, p̂, the guidance model's g, the keys with the
+    /// same S — and the exact top-K of them. Buffers: the key lane holds the N approximate keys; the other lanes hold
+    /// a tile, then the shortlist behind it.
+    /// </summary>
+    private int RerankCompact(ReadOnlySpan<float> user, GuidanceTarget target, ReadOnlySpan<ulong> excluded, Span<RankedItem> destination, ScoringScratch scratch, int shortlist, in Request request)
+    {
+        var compact = Options.CompactTable!;
+        var items = target.Items;
+        int n = items.ItemCount;
+        int d = items.Dimension;
+        float strength = request.Strength;
+        int lane = Math.Max(shortlist, CompactLane);
+        int tile = Math.Min(CompactTile, (n - lane) & ~7);
+        var model = strength > 0f ? (ITermGuidance)Options.Guidance : null;
+        float userTerm = model is null ? 0f : model.UserTerm(target, user);
+        float scale = 0f;
+        if (model is not null && strength < 1f && !TryCatalogueScale(model, target, userTerm, excluded, out scale))
+        {
+            return 0; // every item is excluded
+        }
+
+        var keys = scratch.Keys[..n];
+        var rows = compact.Rows;
+        var scales = compact.Scales;
+        var biases = items.HasBiases ? items.Biases : default;
+        for (int start = 0; start < n; start += tile)
+        {
+            int length = Math.Min(tile, n - start);
+            var logits = scratch.Logits[..length];
+            var k = keys.Slice(start, length);
+            DotKernels.QuantizedRowDots(user, rows.Slice(start * d, length * d), scales.Slice(start, length), logits);
+            if (!biases.IsEmpty)
+            {
+                TensorPrimitives.Add(logits, biases.Slice(start + 1, length), logits);
+            }
+
+            if (model is null)
+            {
+                logits.CopyTo(k); // λ = 0 ranks by the logit
+                continue;
+            }
+
+            var p = scratch.Probabilities[..length];
+            var g = scratch.Guidance[..length];
+            Probabilities(logits, p);
+            model.RangeGuidance(target, userTerm, start + 1, g);
+            RankingKeys(p, g, logits, k, strength, scale);
+        }
+
+        var shortlisted = scratch.Ids[..shortlist];
+        int m = TopKSelector.Select<float>(keys, ReadOnlySpan<int>.Empty, excluded, shortlisted);
+        var ids = shortlisted[..m];
+        var exactLogits = scratch.Logits.Slice(tile, lane);
+        exactLogits[m..].Clear();
+        var itemRows = items.ItemRows;
+        for (int j = 0; j < m; j++)
+        {
+            int position = ids[j];
+            float logit = DotKernels.RowDotAt(user, itemRows, position, n);
+            exactLogits[j] = biases.IsEmpty ? logit : logit + biases[position + 1];
+            ids[j] = position + 1;
+        }
+
+        if (m == 0)
+        {
+            return 0;
+        }
+
+        return RankFromLogits(user, target, ids, excluded, exactLogits, scratch.Probabilities.Slice(tile, lane), scratch.Guidance.Slice(tile, lane), scratch.Keys[..lane], scratch.Order[..destination.Length], destination, request, scale, n);
+    }
+
+    /// <summary>
+    /// S = max |g| over the items not excluded, exactly as the fp32 chain finds it: g is non-decreasing in the model's
+    /// per-item term, so the maximum is at the term's least or greatest value (cached per target; searched again only
+    /// when an exclusion removes one of them). False when every item is excluded.
+    /// </summary>
+    private static bool TryCatalogueScale(ITermGuidance model, GuidanceTarget target, float userTerm, ReadOnlySpan<ulong> excluded, out float scale)
+    {
+        var (minId, maxId) = target.TermExtremes(model.Term);
+        if (!excluded.IsEmpty && (IsSet(excluded, minId) || IsSet(excluded, maxId))
+            && !Scoring.TermExtremes(target.Term(model.Term), excluded, out minId, out maxId))
+        {
+            scale = 0f;
+            return false;
+        }
+
+        Span<float> g = stackalloc float[2];
+        model.RangeGuidance(target, userTerm, minId, g[..1]);
+        model.RangeGuidance(target, userTerm, maxId, g[1..]);
+        scale = MathF.Max(MathF.Abs(g[0]), MathF.Abs(g[1]));
+        return true;
+
+        static bool IsSet(ReadOnlySpan<ulong> bits, int id) => (bits[id >> 6] & (1UL << (id & 63))) != 0;
+    }
+
+    /// <summary>Throws unless the compact table belongs to the encoder and the options can take the compact path.</summary>
+    private static void ValidateCompactTable(ISequentialEncoder encoder, IpgOptions options, CompactItemTable compact)
+    {
+        if (!ReferenceEquals(compact.Source, encoder.ItemEmbeddings))
+        {
+            throw new ArgumentException(
+                $"IpgOptions.CompactTable was built from another item table (N = {compact.ItemCount}, d = {compact.Dimension}) than the encoder's (N = {encoder.ItemCount}, d = {encoder.Dimension}); build it with new CompactItemTable(encoder.ItemEmbeddings).",
+                nameof(options));
+        }
+
+        if (options.Guidance is not ITermGuidance)
+        {
+            throw new ArgumentException(
+                $"IpgOptions.CompactTable needs a guidance model whose g does not depend on p̂ or the logits (LinearGuidance, CosineGuidance, a LookAheadFit's model); {options.Guidance.Name} ({options.Guidance.GetType().Name}) is not one. Drop CompactTable for it.",
+                nameof(options));
+        }
+
+        if (options.Acceptance is null)
+        {
+            // The compact path computes p̂ over tiles and over the shortlist, so p̂ of an item must not depend on the
+            // other logits of the call (a softmax over the catalogue does).
+            Span<float> a = stackalloc float[32];
+            Span<float> b = stackalloc float[32];
+            for (int i = 0; i < a.Length; i++)
+            {
+                a[i] = (i - 16) * 0.25f;
+                b[i] = i == 0 ? a[0] : 3f + i;
+            }
+
+            encoder.ComputeProbabilities(a, a);
+            encoder.ComputeProbabilities(b, b);
+            if (!a[0].Equals(b[0]))
+            {
+                throw new ArgumentException(
+                    $"IpgOptions.CompactTable needs an element-wise p̂, but the encoder's ({encoder.GetType().Name}) ComputeProbabilities depends on the other logits of the call (a softmax over the catalogue); set IpgOptions.Acceptance or drop CompactTable.",
+                    nameof(options));
+            }
+        }
+    }
+
+    /// <summary>Items per tile of the compact first stage (three fp32 lanes of it stay in the L1/L2 cache).</summary>
+    private const int CompactTile = 1024;
+
+    /// <summary>The shortest probability lane of the exact re-score, so that p̂ takes the same vector path as over the catalogue.</summary>
+    private const int CompactLane = 64;
 
     /// <summary>The per-call facts the chain passes to the guidance model.</summary>
     private readonly ref struct Request(ReadOnlySpan<int> history, bool hasHistory, int userIndex, float strength)

@@ -97,6 +97,41 @@ internal static class Scoring
         return max;
     }
 
+    /// <summary>
+    /// The ids of the least and the greatest of <c>perItem[1..N]</c> (index = item id) over the ids not set in
+    /// <paramref name="excluded"/> (empty = none excluded); the lower id on ties. False when every id is excluded.
+    /// </summary>
+    public static bool TermExtremes(ReadOnlySpan<float> perItem, ReadOnlySpan<ulong> excluded, out int minId, out int maxId)
+    {
+        minId = 0;
+        maxId = 0;
+        float min = float.PositiveInfinity;
+        float max = float.NegativeInfinity;
+        bool check = !excluded.IsEmpty;
+        for (int id = 1; id < perItem.Length; id++)
+        {
+            if (check && (excluded[id >> 6] & (1UL << (id & 63))) != 0)
+            {
+                continue;
+            }
+
+            float v = perItem[id];
+            if (minId == 0 || v < min)
+            {
+                min = v;
+                minId = id;
+            }
+
+            if (maxId == 0 || v > max)
+            {
+                max = v;
+                maxId = id;
+            }
+        }
+
+        return minId != 0;
+    }
+
     /// <summary>Gathers <c>values[ids[p]]</c> into <paramref name="destination"/>, or copies <c>values[1..]</c> when ids is empty.</summary>
     public static void Gather(ReadOnlySpan<float> values, ReadOnlySpan<int> ids, bool catalogue, Span<float> destination)
     {
