@@ -60,6 +60,12 @@ public sealed class CompactItemTable
     /// <summary>Bytes of this table: <c>N·(d + 4)</c> (the fp32 table it was built from is not counted).</summary>
     public long SizeInBytes => (long)ItemCount * BytesPerItem;
 
+    /// <summary>Items per tile of the first stage (its fp32 lanes stay in the L1/L2 cache).</summary>
+    internal const int Tile = 2048;
+
+    /// <summary>Blocks per tile for the first stage's bounds: block b of a tile holds its items b, b + 64, b + 128, ….</summary>
+    internal const int TileLanes = 256;
+
     /// <summary>The int8 rows of items 1..N, row-major (row <c>k</c> is item <c>k + 1</c>).</summary>
     internal ReadOnlySpan<sbyte> Rows => _rows;
 
@@ -89,6 +95,41 @@ public sealed class CompactItemTable
         for (int k = 0; k < d; k++)
         {
             destination[k] = scale * row[k];
+        }
+    }
+
+    /// <summary>
+    /// The first stage's approximate logits <c>s_i·(u·q_i) (+ b_i)</c> of every item: one pass over this table (and
+    /// the biases, when the source table has them). <paramref name="destination"/>[p] is item p + 1.
+    /// </summary>
+    /// <param name="userEmbedding">ê_u, d values.</param>
+    /// <param name="destination">Receives N values.</param>
+    /// <exception cref="ArgumentException">The user vector is not d long, or the destination is shorter than N.</exception>
+    public void ComputeApproximateLogits(ReadOnlySpan<float> userEmbedding, Span<float> destination)
+    {
+        if (userEmbedding.Length != Dimension)
+        {
+            throw new ArgumentException($"Expected a vector of the table's dimension {Dimension}, got length {userEmbedding.Length}.", nameof(userEmbedding));
+        }
+
+        if (destination.Length < ItemCount)
+        {
+            throw new ArgumentException($"The destination needs {ItemCount} values, got {destination.Length}.", nameof(destination));
+        }
+
+        Span<byte> buffer = stackalloc byte[DotKernels.QuantizedBufferBytes(Dimension)];
+        ApproximateLogits(new QuantizedVector(userEmbedding, buffer), 0, destination[..ItemCount]);
+    }
+
+    /// <summary>The approximate logits of items <c>start + 1 .. start + destination.Length</c> (arguments checked by the caller).</summary>
+    internal void ApproximateLogits(in QuantizedVector user, int start, Span<float> destination)
+    {
+        int d = Dimension;
+        int length = destination.Length;
+        DotKernels.QuantizedRowDots(user, _rows.AsSpan(start * d, length * d), _scales.AsSpan(start, length), destination);
+        if (Source.HasBiases)
+        {
+            System.Numerics.Tensors.TensorPrimitives.Add(destination, Source.Biases.Slice(start + 1, length), destination);
         }
     }
 

@@ -111,7 +111,7 @@ public sealed class IpgReranker
         float lambda = ResolveStrength(strength);
         var items = ValidateCommon(userEmbedding, target, destination.Length);
         items.ValidateItemIds(excludedItems, nameof(excludedItems));
-        using var scratch = new ScoringScratch(items.ItemCount, destination.Length, items.ItemCount);
+        using var scratch = CatalogueScratch(destination.Length);
         Scoring.MarkIds(excludedItems, scratch.Bits);
         var request = new Request(default, false, -1, lambda);
         return RerankCore(userEmbedding, target, ReadOnlySpan<int>.Empty, excludedItems.IsEmpty ? default : scratch.Bits, destination, scratch, request);
@@ -217,7 +217,7 @@ public sealed class IpgReranker
                     $"The encoder ({Encoder.GetType().Name}) returned a user representation whose component {bad} is {user[bad]} for a history of {history.Length} items; nothing was ranked.");
             }
 
-            using var scratch = new ScoringScratch(items.ItemCount, destination.Length, items.ItemCount);
+            using var scratch = CatalogueScratch(destination.Length);
             Scoring.MarkIds(excludedItems, scratch.Bits);
             var request = new Request(history, true, -1, lambda);
             return RerankCore(user, target, ReadOnlySpan<int>.Empty, excludedItems.IsEmpty ? default : scratch.Bits, destination, scratch, request);
@@ -325,8 +325,8 @@ public sealed class IpgReranker
     /// <summary>One user, catalogue-wide (a policy call, a batch row): validated, scratch rented, the chain run once.</summary>
     internal int RerankUser(ReadOnlySpan<int> history, bool hasHistory, int userIndex, ReadOnlySpan<float> user, GuidanceTarget target, Span<RankedItem> destination, ReadOnlySpan<ulong> excluded, float strength)
     {
-        var items = ValidateCommon(user, target, destination.Length);
-        using var scratch = new ScoringScratch(items.ItemCount, destination.Length, items.ItemCount);
+        ValidateCommon(user, target, destination.Length);
+        using var scratch = CatalogueScratch(destination.Length);
         return RerankCore(user, target, ReadOnlySpan<int>.Empty, excluded, destination, scratch, new Request(history, hasHistory, userIndex, strength));
     }
 
@@ -555,22 +555,35 @@ public sealed class IpgReranker
     }
 
     /// <summary>
-    /// The two-stage catalogue pass (<see cref="IpgOptions.CompactTable"/>). Stage 1, a tile of items at a time: int8
-    /// logits (one pass over the compact table), p̂, the exact g (<see cref="ITermGuidance"/>: it reads no logit) and the
-    /// ranking key with the catalogue's exact S; then the best M by that key. Stage 2: the M re-scored by the fp32
-    /// chain — logits bit for bit as the catalogue pass computes them, p̂, the guidance model's g, the keys with the
-    /// same S — and the exact top-K of them. Buffers: the key lane holds the N approximate keys; the other lanes hold
-    /// a tile, then the shortlist behind it.
+    /// The two-stage catalogue pass (<see cref="IpgOptions.CompactTable"/>).
+    /// <para>Stage 1, one tile of <see cref="CompactItemTable.Tile"/> items at a time: int8 logits (one pass over the
+    /// compact table) and the exact g of every item (<see cref="ITermGuidance"/> reads no logit), then the approximate
+    /// ranking key — p̂ of the int8 logit, g, the catalogue's exact S — of the items that can still reach the best M.
+    /// The key is non-decreasing in p̂ (the sigmoid or a calibration: non-decreasing in the logit) for g_λ &gt; 0 and
+    /// under the fallback, so an item's key is at most the key of p̂(its block's greatest logit) with its own g (under
+    /// the raw product a negative g_λ favours a small p̂, so the block's least logit bounds it too). A block is a column
+    /// of the tile seen as rows of <see cref="CompactItemTable.TileLanes"/> items, so one p̂ per block serves every
+    /// row, and a tile costs two p̂ calls of a row's length instead of one per item. Items whose bound is below the
+    /// current M-th key (less a margin of 2⁻²⁰ for the rounding of p̂) are skipped; the others get their p̂ and key, and
+    /// those at or above the threshold join a candidate list, which <see cref="TopKSelector"/> cuts back to the best M
+    /// (raising the threshold) whenever it fills.</para>
+    /// <para>Stage 2: the best M of the candidates re-scored by the fp32 chain — logits bit for bit as the catalogue
+    /// pass computes them, p̂, the guidance model's g, the keys with the same S — and the exact top-K of them.</para>
+    /// <para>Buffers (<see cref="CompactScratchLength"/>, no N-sized one): a tile's logits, p̂ bounds, g and bounds, and
+    /// the shortlist's lanes behind them; the candidates' keys behind the bounds; candidate ids, a tile's survivors and
+    /// the selection order in the id lane.</para>
     /// </summary>
     private int RerankCompact(ReadOnlySpan<float> user, GuidanceTarget target, ReadOnlySpan<ulong> excluded, Span<RankedItem> destination, ScoringScratch scratch, int shortlist, in Request request)
     {
+        const int tile = CompactItemTable.Tile;
+        const int lanes = CompactItemTable.TileLanes;
         var compact = Options.CompactTable!;
         var items = target.Items;
         int n = items.ItemCount;
-        int d = items.Dimension;
         float strength = request.Strength;
+        bool raw = Options.NegativeGuidance == NegativeGuidancePolicy.Raw;
         int lane = Math.Max(shortlist, CompactLane);
-        int tile = Math.Min(CompactTile, (n - lane) & ~7);
+        int capacity = CompactCandidateCapacity(lane);
         var model = strength > 0f ? (ITermGuidance)Options.Guidance : null;
         float userTerm = model is null ? 0f : model.UserTerm(target, user);
         float scale = 0f;
@@ -579,54 +592,186 @@ public sealed class IpgReranker
             return 0; // every item is excluded
         }
 
-        var keys = scratch.Keys[..n];
-        var rows = compact.Rows;
-        var scales = compact.Scales;
-        var biases = items.HasBiases ? items.Biases : default;
+        var terms = model is null ? default : target.Term(model.Term);
+        Span<byte> buffer = stackalloc byte[DotKernels.QuantizedBufferBytes(items.Dimension)];
+        var quantised = new QuantizedVector(user, buffer);
+        Span<float> blocks = stackalloc float[2 * lanes];
+        var maxLogit = blocks[..lanes];
+        var minLogit = blocks.Slice(lanes, lanes);
+
+        // Lanes: logits of the tile | shortlist; p̂ bound of every item, then the survivors' p̂ | shortlist; g of the
+        // tile | shortlist; bounds, then the survivors' keys | candidates' keys. Ids: candidates | a tile's survivors | order.
+        var logits = scratch.Logits[..tile];
+        var pBound = scratch.Probabilities[..tile];
+        var g = scratch.Guidance[..tile];
+        var bounds = scratch.Keys[..tile];
+        var candidateKeys = scratch.Keys.Slice(tile, capacity);
+        var candidateIds = scratch.Ids[..capacity];
+        var positions = scratch.Ids.Slice(capacity, tile);
+        var order = scratch.Ids.Slice(capacity + tile, lane);
+        int count = 0;
+        float threshold = float.NegativeInfinity;
         for (int start = 0; start < n; start += tile)
         {
             int length = Math.Min(tile, n - start);
-            var logits = scratch.Logits[..length];
-            var k = keys.Slice(start, length);
-            DotKernels.QuantizedRowDots(user, rows.Slice(start * d, length * d), scales.Slice(start, length), logits);
-            if (!biases.IsEmpty)
+            var tileLogits = logits[..length];
+            compact.ApproximateLogits(quantised, start, tileLogits);
+            var tileG = g[..length];
+            if (model is not null)
             {
-                TensorPrimitives.Add(logits, biases.Slice(start + 1, length), logits);
+                model.Guidance(terms.Slice(start + 1, length), userTerm, tileG);
+            }
+
+            int pending = 0;
+            if (length == tile && threshold > float.NegativeInfinity)
+            {
+                // Bound every item's key by the key of p̂(its block's greatest logit) with its own g (p̂ of the least
+                // logit too under the raw product, where a negative g favours a small p̂); blocks are the columns of
+                // the tile seen as rows of `lanes` items, so one p̂ per block serves a whole row at once.
+                if (model is null)
+                {
+                    tileLogits.CopyTo(bounds); // λ = 0: the key is the logit itself
+                }
+                else
+                {
+                    Scoring.StridedMaxMin(tileLogits, maxLogit, minLogit);
+                    Probabilities(maxLogit, maxLogit);
+                    for (int row = 0; row < tile; row += lanes)
+                    {
+                        maxLogit.CopyTo(pBound.Slice(row, lanes));
+                    }
+
+                    RankingKeys(pBound, tileG, scratch.Logits.Slice(tile, tile), bounds, strength, scale);
+                    if (raw)
+                    {
+                        Probabilities(minLogit, minLogit);
+                        for (int row = 0; row < tile; row += lanes)
+                        {
+                            minLogit.CopyTo(pBound.Slice(row, lanes));
+                        }
+
+                        var low = scratch.Guidance.Slice(tile, tile);
+                        RankingKeys(pBound, tileG, scratch.Logits.Slice(tile, tile), low, strength, scale);
+                        TensorPrimitives.Max(bounds, low, bounds);
+                    }
+                }
+
+                float cut = threshold - (MathF.Abs(threshold) * (1f / (1 << 20)));
+                pending = Scoring.IndicesAtLeast(bounds, cut, positions);
+            }
+            else
+            {
+                for (int q = 0; q < length; q++)
+                {
+                    positions[q] = q;
+                }
+
+                pending = length;
+            }
+
+            if (pending == 0)
+            {
+                continue;
+            }
+
+            var chosen = positions[..pending];
+            var p = pBound[..pending];
+            var keys = bounds[..pending];
+            for (int j = 0; j < pending; j++)
+            {
+                p[j] = tileLogits[chosen[j]];
             }
 
             if (model is null)
             {
-                logits.CopyTo(k); // λ = 0 ranks by the logit
-                continue;
+                p.CopyTo(keys);
+            }
+            else
+            {
+                // The survivors' own g, gathered in place (positions ascend, so j ≤ chosen[j]).
+                for (int j = 0; j < pending; j++)
+                {
+                    tileG[j] = tileG[chosen[j]];
+                }
+
+                Probabilities(p, p);
+                RankingKeys(p, tileG[..pending], tileLogits[..pending], keys, strength, scale);
             }
 
-            var p = scratch.Probabilities[..length];
-            var g = scratch.Guidance[..length];
-            Probabilities(logits, p);
-            model.RangeGuidance(target, userTerm, start + 1, g);
-            RankingKeys(p, g, logits, k, strength, scale);
+            for (int j = 0; j < pending; j++)
+            {
+                float key = keys[j];
+                if (key >= threshold)
+                {
+                    candidateKeys[count] = key;
+                    candidateIds[count++] = start + chosen[j] + 1;
+                }
+            }
+
+            if (count > capacity - tile)
+            {
+                count = KeepBest(candidateKeys, candidateIds, count, excluded, order[..shortlist], out threshold);
+            }
         }
 
-        var shortlisted = scratch.Ids[..shortlist];
-        int m = TopKSelector.Select<float>(keys, ReadOnlySpan<int>.Empty, excluded, shortlisted);
-        var ids = shortlisted[..m];
-        var exactLogits = scratch.Logits.Slice(tile, lane);
-        exactLogits[m..].Clear();
-        var itemRows = items.ItemRows;
-        for (int j = 0; j < m; j++)
-        {
-            int position = ids[j];
-            float logit = DotKernels.RowDotAt(user, itemRows, position, n);
-            exactLogits[j] = biases.IsEmpty ? logit : logit + biases[position + 1];
-            ids[j] = position + 1;
-        }
-
+        int m = TopKSelector.Select<float>(candidateKeys[..count], candidateIds[..count], excluded, order[..shortlist]);
         if (m == 0)
         {
             return 0;
         }
 
+        var ids = order[..m];
+        var exactLogits = scratch.Logits.Slice(2 * tile, lane);
+        exactLogits[m..].Clear();
+        var itemRows = items.ItemRows;
+        var biases = items.HasBiases ? items.Biases : default;
+        for (int j = 0; j < m; j++)
+        {
+            int id = candidateIds[ids[j]];
+            float logit = DotKernels.RowDotAt(user, itemRows, id - 1, n);
+            exactLogits[j] = biases.IsEmpty ? logit : logit + biases[id];
+            ids[j] = id;
+        }
+
         return RankFromLogits(user, target, ids, excluded, exactLogits, scratch.Probabilities.Slice(tile, lane), scratch.Guidance.Slice(tile, lane), scratch.Keys[..lane], scratch.Order[..destination.Length], destination, request, scale, n);
+    }
+
+    /// <summary>
+    /// Cuts the candidate list back to its best <c>order.Length</c> (the one top-K: same ties, exclusions skipped),
+    /// in place; the threshold becomes the worst kept key once the list is full, −∞ otherwise.
+    /// </summary>
+    private static int KeepBest(Span<float> keys, Span<int> ids, int count, ReadOnlySpan<ulong> excluded, Span<int> order, out float threshold)
+    {
+        int kept = TopKSelector.Select<float>(keys[..count], ids[..count], excluded, order);
+        threshold = kept == order.Length ? keys[order[kept - 1]] : float.NegativeInfinity;
+        var positions = order[..kept];
+        positions.Sort();
+        for (int j = 0; j < kept; j++)
+        {
+            // Ascending positions: position j is at or after j, so moving it forward overwrites nothing still needed.
+            keys[j] = keys[positions[j]];
+            ids[j] = ids[positions[j]];
+        }
+
+        return kept;
+    }
+
+    /// <summary>How many candidates the compact first stage holds at most: twice the lane and one tile's worth before it cuts back.</summary>
+    private static int CompactCandidateCapacity(int lane) => (2 * lane) + CompactItemTable.Tile;
+
+    /// <summary>The lane length of <see cref="ScoringScratch"/> a compact call of shortlist <paramref name="shortlist"/> needs.</summary>
+    private static int CompactScratchLength(int shortlist)
+    {
+        int lane = Math.Max(shortlist, CompactLane);
+        return CompactCandidateCapacity(lane) + (2 * CompactItemTable.Tile) + lane;
+    }
+
+    /// <summary>Pooled buffers for one catalogue-wide call of K entries: N-sized lanes, or the compact path's smaller ones.</summary>
+    private ScoringScratch CatalogueScratch(int k)
+    {
+        int n = Encoder.ItemCount;
+        int shortlist = CompactShortlistSize(k, n);
+        return new ScoringScratch(shortlist > 0 ? CompactScratchLength(shortlist) : n, k, n);
     }
 
     /// <summary>
@@ -644,9 +789,10 @@ public sealed class IpgReranker
             return false;
         }
 
+        var terms = target.Term(model.Term);
         Span<float> g = stackalloc float[2];
-        model.RangeGuidance(target, userTerm, minId, g[..1]);
-        model.RangeGuidance(target, userTerm, maxId, g[1..]);
+        model.Guidance(terms.Slice(minId, 1), userTerm, g[..1]);
+        model.Guidance(terms.Slice(maxId, 1), userTerm, g[1..]);
         scale = MathF.Max(MathF.Abs(g[0]), MathF.Abs(g[1]));
         return true;
 
@@ -692,9 +838,6 @@ public sealed class IpgReranker
             }
         }
     }
-
-    /// <summary>Items per tile of the compact first stage (three fp32 lanes of it stay in the L1/L2 cache).</summary>
-    private const int CompactTile = 1024;
 
     /// <summary>The shortest probability lane of the exact re-score, so that p̂ takes the same vector path as over the catalogue.</summary>
     private const int CompactLane = 64;

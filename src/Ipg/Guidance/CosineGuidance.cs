@@ -29,7 +29,7 @@ public sealed class CosineGuidance : IGuidanceModel, ITermGuidance
         float userCosine = target.Cosine(context.UserEmbedding);
         if (context.IsCatalogue)
         {
-            ((ITermGuidance)this).RangeGuidance(target, userCosine, 1, guidance);
+            ((ITermGuidance)this).Guidance(cosines.Slice(1, guidance.Length), userCosine, guidance);
         }
         else
         {
@@ -45,8 +45,7 @@ public sealed class CosineGuidance : IGuidanceModel, ITermGuidance
     float ITermGuidance.UserTerm(GuidanceTarget target, ReadOnlySpan<float> user) => target.Cosine(user);
 
     /// <inheritdoc />
-    void ITermGuidance.RangeGuidance(GuidanceTarget target, float userTerm, int firstItemId, Span<float> guidance)
-        => TensorPrimitives.Subtract(target.TargetCosines.Slice(firstItemId, guidance.Length), userTerm, guidance);
+    void ITermGuidance.Guidance(ReadOnlySpan<float> terms, float userTerm, Span<float> guidance) => TensorPrimitives.Subtract(terms, userTerm, guidance);
 
     /// <inheritdoc />
     public override string ToString() => Name;

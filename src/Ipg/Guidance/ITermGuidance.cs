@@ -23,12 +23,13 @@ internal interface ITermGuidance
     /// <summary>The per-item term g is a non-decreasing function of.</summary>
     TargetTerm Term { get; }
 
-    /// <summary>The user's term (<c>t·ê_u</c>, or the cosine term of ê_u): what <see cref="RangeGuidance"/> takes.</summary>
+    /// <summary>The user's term (<c>t·ê_u</c>, or the cosine term of ê_u): what <see cref="Guidance"/> takes.</summary>
     float UserTerm(GuidanceTarget target, ReadOnlySpan<float> user);
 
     /// <summary>
-    /// g of items <c>firstItemId .. firstItemId + guidance.Length − 1</c>, bit for bit what
-    /// <see cref="IGuidanceModel.ComputeGuidance"/> writes for them over the catalogue or a candidate list.
+    /// g of the items whose terms are <paramref name="terms"/> (may alias <paramref name="guidance"/>), bit for bit
+    /// what <see cref="IGuidanceModel.ComputeGuidance"/> writes for them over the catalogue or a candidate list; for
+    /// any other term values, the same non-decreasing function (the compact path's bounds).
     /// </summary>
-    void RangeGuidance(GuidanceTarget target, float userTerm, int firstItemId, Span<float> guidance);
+    void Guidance(ReadOnlySpan<float> terms, float userTerm, Span<float> guidance);
 }

@@ -95,8 +95,7 @@ public sealed class LinearGuidance : IGuidanceModel, IEquatable<LinearGuidance>,
     float ITermGuidance.UserTerm(GuidanceTarget target, ReadOnlySpan<float> user) => target.Dot(user);
 
     /// <inheritdoc />
-    void ITermGuidance.RangeGuidance(GuidanceTarget target, float userTerm, int firstItemId, Span<float> guidance)
-        => Apply(target.TargetDots.Slice(firstItemId, guidance.Length), userTerm, guidance);
+    void ITermGuidance.Guidance(ReadOnlySpan<float> terms, float userTerm, Span<float> guidance) => Apply(terms, userTerm, guidance);
 
     /// <summary>g from the items' <c>t·ê_i</c> (<paramref name="source"/>, may alias <paramref name="guidance"/>) and <c>t·ê_u</c>.</summary>
     private void Apply(ReadOnlySpan<float> source, float userDotTarget, Span<float> guidance)
