@@ -340,6 +340,27 @@ internal readonly ref struct QuantizedVector
         }
     }
 
+    /// <summary>Wraps a vector prepared earlier into <paramref name="buffer"/> (<see cref="Form"/> of that value): no quantisation again.</summary>
+    public QuantizedVector(ReadOnlySpan<float> values, Span<byte> buffer, QuantizedForm form)
+    {
+        Values = values;
+        Path = form.Path;
+        Scale = form.Scale;
+        Correction = form.Correction;
+        int d = values.Length;
+        if (Path == QuantizedPath.Vnni)
+        {
+            Int8 = MemoryMarshal.Cast<byte, sbyte>(buffer[..d]);
+        }
+        else if (Path == QuantizedPath.Avx2)
+        {
+            Int16 = MemoryMarshal.Cast<byte, short>(buffer[..(2 * d)]);
+        }
+    }
+
+    /// <summary>What <see cref="QuantizedVector(ReadOnlySpan{float}, Span{byte}, QuantizedForm)"/> needs besides the buffer.</summary>
+    public QuantizedForm Form => new(Path, Scale, Correction);
+
     /// <summary>The fp32 vector.</summary>
     public ReadOnlySpan<float> Values { get; }
 
@@ -379,3 +400,6 @@ internal readonly ref struct QuantizedVector
         return scale;
     }
 }
+
+/// <summary>The scalars of a prepared <see cref="QuantizedVector"/> (its integer form stays in the caller's buffer).</summary>
+internal readonly record struct QuantizedForm(QuantizedPath Path, float Scale, int Correction);

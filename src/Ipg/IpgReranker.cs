@@ -37,7 +37,7 @@ namespace Ipg;
 /// <para>Observability: metrics and activities under <see cref="IpgTelemetry"/>; a warning through the
 /// logger when no candidate has positive guidance.</para>
 /// </remarks>
-public sealed class IpgReranker
+public sealed partial class IpgReranker
 {
     private readonly ILogger _logger;
 
@@ -239,8 +239,12 @@ public sealed class IpgReranker
     /// <param name="counts">One entry per user: how many entries of its row were written.</param>
     /// <param name="exclusions">Per-user exclusions (user index = row index), or null.</param>
     /// <param name="strength">λ in <c>[0, 1]</c> for this call; <see cref="IpgOptions.Strength"/> when null.</param>
-    /// <param name="cancellationToken">Cancels between users.</param>
-    /// <remarks>No histories are passed, so a look-ahead model that needs them scores with its shortlist model (use <c>IpgPolicy</c> (Ipg.Simulation) with histories).</remarks>
+    /// <param name="cancellationToken">Cancels between users (between blocks of up to 8 users on the compact path).</param>
+    /// <remarks>
+    /// <para>No histories are passed, so a look-ahead model that needs them scores with its shortlist model (use <c>IpgPolicy</c> (Ipg.Simulation) with histories).</para>
+    /// <para>With <see cref="IpgOptions.CompactTable"/>, blocks of up to 8 users share each pass over the int8 table
+    /// (the lists are those of <see cref="RerankCatalogue"/> for each user, bit for bit).</para>
+    /// </remarks>
     /// <exception cref="ArgumentException">Lengths disagree, a user vector has a NaN or infinite component (nothing is written), or the exclusion mask has another shape.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is below 1, or λ is out of range.</exception>
     /// <exception cref="OperationCanceledException">Cancelled; rows already written stay valid.</exception>
@@ -258,7 +262,8 @@ public sealed class IpgReranker
     /// <param name="counts">One entry per user: how many entries of its row were written.</param>
     /// <param name="exclusions">Per-user exclusions (user index = row index), or null.</param>
     /// <param name="strength">λ in <c>[0, 1]</c> for this call; <see cref="IpgOptions.Strength"/> when null.</param>
-    /// <param name="cancellationToken">Cancels between users.</param>
+    /// <param name="cancellationToken">Cancels between users (between blocks of up to 8 users on the compact path).</param>
+    /// <remarks>With <see cref="IpgOptions.CompactTable"/>, blocks of up to 8 users share each pass over the int8 table.</remarks>
     /// <exception cref="ArgumentNullException"><paramref name="targets"/> or one of its entries is null.</exception>
     /// <exception cref="ArgumentException">Lengths disagree (one target per user), a target comes from another table, a user vector is not finite, or the mask has another shape.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is below 1, or λ is out of range.</exception>
@@ -313,6 +318,20 @@ public sealed class IpgReranker
         // other rows had already been written.
         ValidateFiniteRows(userEmbeddings.Span, d, nameof(userEmbeddings));
         var options = new ParallelOptions { CancellationToken = cancellationToken };
+        int shortlist = CompactShortlistSize(count, Encoder.ItemCount);
+        if (shortlist > 0)
+        {
+            // The compact path scores blocks of users per pass over the int8 table (as many blocks as cores, up to
+            // CompactBatchUsers users each): the same lists as one user at a time, with the table read once per block.
+            int block = Math.Clamp((users + Environment.ProcessorCount - 1) / Environment.ProcessorCount, 1, CompactBatchUsers);
+            Parallel.For(0, (users + block - 1) / block, options, b =>
+            {
+                int first = b * block;
+                RerankCompactBlock(userEmbeddings.Span, first, Math.Min(block, users - first), target, targets, count, destination.Span, counts.Span, exclusions, lambda, shortlist);
+            });
+            return;
+        }
+
         Parallel.For(0, users, options, u =>
         {
             var user = userEmbeddings.Span.Slice(u * d, d);
@@ -538,309 +557,6 @@ public sealed class IpgReranker
             Encoder.ComputeProbabilities(logits, destination);
         }
     }
-
-    /// <summary>
-    /// M for a catalogue call of K entries over n items, or 0 when the call scores every item in fp32 (no compact
-    /// table, or a shortlist — padded to <see cref="CompactLane"/> — of more than half the catalogue).
-    /// </summary>
-    private int CompactShortlistSize(int k, int n)
-    {
-        if (Options.CompactTable is null)
-        {
-            return 0;
-        }
-
-        int m = Math.Max(k, Options.CompactShortlist ?? Math.Max(4 * k, 256));
-        return 2L * Math.Max(m, CompactLane) <= n ? m : 0;
-    }
-
-    /// <summary>
-    /// The two-stage catalogue pass (<see cref="IpgOptions.CompactTable"/>).
-    /// <para>Stage 1, one tile of <see cref="CompactItemTable.Tile"/> items at a time: int8 logits (one pass over the
-    /// compact table) and the exact g of every item (<see cref="ITermGuidance"/> reads no logit), then the approximate
-    /// ranking key — p̂ of the int8 logit, g, the catalogue's exact S — of the items that can still reach the best M.
-    /// The key is non-decreasing in p̂ (the sigmoid or a calibration: non-decreasing in the logit) for g_λ &gt; 0 and
-    /// under the fallback, so an item's key is at most the key of p̂(its block's greatest logit) with its own g (under
-    /// the raw product a negative g_λ favours a small p̂, so the block's least logit bounds it too). A block is a column
-    /// of the tile seen as rows of <see cref="CompactItemTable.TileLanes"/> items, so one p̂ per block serves every
-    /// row, and a tile costs two p̂ calls of a row's length instead of one per item. Items whose bound is below the
-    /// current M-th key (less a margin of 2⁻²⁰ for the rounding of p̂) are skipped; the others get their p̂ and key, and
-    /// those at or above the threshold join a candidate list, which <see cref="TopKSelector"/> cuts back to the best M
-    /// (raising the threshold) whenever it fills.</para>
-    /// <para>Stage 2: the best M of the candidates re-scored by the fp32 chain — logits bit for bit as the catalogue
-    /// pass computes them, p̂, the guidance model's g, the keys with the same S — and the exact top-K of them.</para>
-    /// <para>Buffers (<see cref="CompactScratchLength"/>, no N-sized one): a tile's logits, p̂ bounds, g and bounds, and
-    /// the shortlist's lanes behind them; the candidates' keys behind the bounds; candidate ids, a tile's survivors and
-    /// the selection order in the id lane.</para>
-    /// </summary>
-    private int RerankCompact(ReadOnlySpan<float> user, GuidanceTarget target, ReadOnlySpan<ulong> excluded, Span<RankedItem> destination, ScoringScratch scratch, int shortlist, in Request request)
-    {
-        const int tile = CompactItemTable.Tile;
-        const int lanes = CompactItemTable.TileLanes;
-        var compact = Options.CompactTable!;
-        var items = target.Items;
-        int n = items.ItemCount;
-        float strength = request.Strength;
-        bool raw = Options.NegativeGuidance == NegativeGuidancePolicy.Raw;
-        int lane = Math.Max(shortlist, CompactLane);
-        int capacity = CompactCandidateCapacity(lane);
-        var model = strength > 0f ? (ITermGuidance)Options.Guidance : null;
-        float userTerm = model is null ? 0f : model.UserTerm(target, user);
-        float scale = 0f;
-        if (model is not null && strength < 1f && !TryCatalogueScale(model, target, userTerm, excluded, out scale))
-        {
-            return 0; // every item is excluded
-        }
-
-        var terms = model is null ? default : target.Term(model.Term);
-        Span<byte> buffer = stackalloc byte[DotKernels.QuantizedBufferBytes(items.Dimension)];
-        var quantised = new QuantizedVector(user, buffer);
-        Span<float> blocks = stackalloc float[2 * lanes];
-        var maxLogit = blocks[..lanes];
-        var minLogit = blocks.Slice(lanes, lanes);
-
-        // Lanes: logits of the tile | shortlist; p̂ bound of every item, then the survivors' p̂ | shortlist; g of the
-        // tile | shortlist; bounds, then the survivors' keys | candidates' keys. Ids: candidates | a tile's survivors | order.
-        var logits = scratch.Logits[..tile];
-        var pBound = scratch.Probabilities[..tile];
-        var g = scratch.Guidance[..tile];
-        var bounds = scratch.Keys[..tile];
-        var candidateKeys = scratch.Keys.Slice(tile, capacity);
-        var candidateIds = scratch.Ids[..capacity];
-        var positions = scratch.Ids.Slice(capacity, tile);
-        var order = scratch.Ids.Slice(capacity + tile, lane);
-        int count = 0;
-        float threshold = float.NegativeInfinity;
-        for (int start = 0; start < n; start += tile)
-        {
-            int length = Math.Min(tile, n - start);
-            var tileLogits = logits[..length];
-            compact.ApproximateLogits(quantised, start, tileLogits);
-            var tileG = g[..length];
-            if (model is not null)
-            {
-                model.Guidance(terms.Slice(start + 1, length), userTerm, tileG);
-            }
-
-            int pending = 0;
-            if (length == tile && threshold > float.NegativeInfinity)
-            {
-                // Bound every item's key by the key of p̂(its block's greatest logit) with its own g (p̂ of the least
-                // logit too under the raw product, where a negative g favours a small p̂); blocks are the columns of
-                // the tile seen as rows of `lanes` items, so one p̂ per block serves a whole row at once.
-                if (model is null)
-                {
-                    tileLogits.CopyTo(bounds); // λ = 0: the key is the logit itself
-                }
-                else
-                {
-                    Scoring.StridedMaxMin(tileLogits, maxLogit, minLogit);
-                    Probabilities(maxLogit, maxLogit);
-                    for (int row = 0; row < tile; row += lanes)
-                    {
-                        maxLogit.CopyTo(pBound.Slice(row, lanes));
-                    }
-
-                    RankingKeys(pBound, tileG, scratch.Logits.Slice(tile, tile), bounds, strength, scale);
-                    if (raw)
-                    {
-                        Probabilities(minLogit, minLogit);
-                        for (int row = 0; row < tile; row += lanes)
-                        {
-                            minLogit.CopyTo(pBound.Slice(row, lanes));
-                        }
-
-                        var low = scratch.Guidance.Slice(tile, tile);
-                        RankingKeys(pBound, tileG, scratch.Logits.Slice(tile, tile), low, strength, scale);
-                        TensorPrimitives.Max(bounds, low, bounds);
-                    }
-                }
-
-                float cut = threshold - (MathF.Abs(threshold) * (1f / (1 << 20)));
-                pending = Scoring.IndicesAtLeast(bounds, cut, positions);
-            }
-            else
-            {
-                for (int q = 0; q < length; q++)
-                {
-                    positions[q] = q;
-                }
-
-                pending = length;
-            }
-
-            if (pending == 0)
-            {
-                continue;
-            }
-
-            var chosen = positions[..pending];
-            var p = pBound[..pending];
-            var keys = bounds[..pending];
-            for (int j = 0; j < pending; j++)
-            {
-                p[j] = tileLogits[chosen[j]];
-            }
-
-            if (model is null)
-            {
-                p.CopyTo(keys);
-            }
-            else
-            {
-                // The survivors' own g, gathered in place (positions ascend, so j ≤ chosen[j]).
-                for (int j = 0; j < pending; j++)
-                {
-                    tileG[j] = tileG[chosen[j]];
-                }
-
-                Probabilities(p, p);
-                RankingKeys(p, tileG[..pending], tileLogits[..pending], keys, strength, scale);
-            }
-
-            for (int j = 0; j < pending; j++)
-            {
-                float key = keys[j];
-                if (key >= threshold)
-                {
-                    candidateKeys[count] = key;
-                    candidateIds[count++] = start + chosen[j] + 1;
-                }
-            }
-
-            if (count > capacity - tile)
-            {
-                count = KeepBest(candidateKeys, candidateIds, count, excluded, order[..shortlist], out threshold);
-            }
-        }
-
-        int m = TopKSelector.Select<float>(candidateKeys[..count], candidateIds[..count], excluded, order[..shortlist]);
-        if (m == 0)
-        {
-            return 0;
-        }
-
-        var ids = order[..m];
-        var exactLogits = scratch.Logits.Slice(2 * tile, lane);
-        exactLogits[m..].Clear();
-        var itemRows = items.ItemRows;
-        var biases = items.HasBiases ? items.Biases : default;
-        for (int j = 0; j < m; j++)
-        {
-            int id = candidateIds[ids[j]];
-            float logit = DotKernels.RowDotAt(user, itemRows, id - 1, n);
-            exactLogits[j] = biases.IsEmpty ? logit : logit + biases[id];
-            ids[j] = id;
-        }
-
-        return RankFromLogits(user, target, ids, excluded, exactLogits, scratch.Probabilities.Slice(tile, lane), scratch.Guidance.Slice(tile, lane), scratch.Keys[..lane], scratch.Order[..destination.Length], destination, request, scale, n);
-    }
-
-    /// <summary>
-    /// Cuts the candidate list back to its best <c>order.Length</c> (the one top-K: same ties, exclusions skipped),
-    /// in place; the threshold becomes the worst kept key once the list is full, −∞ otherwise.
-    /// </summary>
-    private static int KeepBest(Span<float> keys, Span<int> ids, int count, ReadOnlySpan<ulong> excluded, Span<int> order, out float threshold)
-    {
-        int kept = TopKSelector.Select<float>(keys[..count], ids[..count], excluded, order);
-        threshold = kept == order.Length ? keys[order[kept - 1]] : float.NegativeInfinity;
-        var positions = order[..kept];
-        positions.Sort();
-        for (int j = 0; j < kept; j++)
-        {
-            // Ascending positions: position j is at or after j, so moving it forward overwrites nothing still needed.
-            keys[j] = keys[positions[j]];
-            ids[j] = ids[positions[j]];
-        }
-
-        return kept;
-    }
-
-    /// <summary>How many candidates the compact first stage holds at most: twice the lane and one tile's worth before it cuts back.</summary>
-    private static int CompactCandidateCapacity(int lane) => (2 * lane) + CompactItemTable.Tile;
-
-    /// <summary>The lane length of <see cref="ScoringScratch"/> a compact call of shortlist <paramref name="shortlist"/> needs.</summary>
-    private static int CompactScratchLength(int shortlist)
-    {
-        int lane = Math.Max(shortlist, CompactLane);
-        return CompactCandidateCapacity(lane) + (2 * CompactItemTable.Tile) + lane;
-    }
-
-    /// <summary>Pooled buffers for one catalogue-wide call of K entries: N-sized lanes, or the compact path's smaller ones.</summary>
-    private ScoringScratch CatalogueScratch(int k)
-    {
-        int n = Encoder.ItemCount;
-        int shortlist = CompactShortlistSize(k, n);
-        return new ScoringScratch(shortlist > 0 ? CompactScratchLength(shortlist) : n, k, n);
-    }
-
-    /// <summary>
-    /// S = max |g| over the items not excluded, exactly as the fp32 chain finds it: g is non-decreasing in the model's
-    /// per-item term, so the maximum is at the term's least or greatest value (cached per target; searched again only
-    /// when an exclusion removes one of them). False when every item is excluded.
-    /// </summary>
-    private static bool TryCatalogueScale(ITermGuidance model, GuidanceTarget target, float userTerm, ReadOnlySpan<ulong> excluded, out float scale)
-    {
-        var (minId, maxId) = target.TermExtremes(model.Term);
-        if (!excluded.IsEmpty && (IsSet(excluded, minId) || IsSet(excluded, maxId))
-            && !Scoring.TermExtremes(target.Term(model.Term), excluded, out minId, out maxId))
-        {
-            scale = 0f;
-            return false;
-        }
-
-        var terms = target.Term(model.Term);
-        Span<float> g = stackalloc float[2];
-        model.Guidance(terms.Slice(minId, 1), userTerm, g[..1]);
-        model.Guidance(terms.Slice(maxId, 1), userTerm, g[1..]);
-        scale = MathF.Max(MathF.Abs(g[0]), MathF.Abs(g[1]));
-        return true;
-
-        static bool IsSet(ReadOnlySpan<ulong> bits, int id) => (bits[id >> 6] & (1UL << (id & 63))) != 0;
-    }
-
-    /// <summary>Throws unless the compact table belongs to the encoder and the options can take the compact path.</summary>
-    private static void ValidateCompactTable(ISequentialEncoder encoder, IpgOptions options, CompactItemTable compact)
-    {
-        if (!ReferenceEquals(compact.Source, encoder.ItemEmbeddings))
-        {
-            throw new ArgumentException(
-                $"IpgOptions.CompactTable was built from another item table (N = {compact.ItemCount}, d = {compact.Dimension}) than the encoder's (N = {encoder.ItemCount}, d = {encoder.Dimension}); build it with new CompactItemTable(encoder.ItemEmbeddings).",
-                nameof(options));
-        }
-
-        if (options.Guidance is not ITermGuidance)
-        {
-            throw new ArgumentException(
-                $"IpgOptions.CompactTable needs a guidance model whose g does not depend on p̂ or the logits (LinearGuidance, CosineGuidance, a LookAheadFit's model); {options.Guidance.Name} ({options.Guidance.GetType().Name}) is not one. Drop CompactTable for it.",
-                nameof(options));
-        }
-
-        if (options.Acceptance is null)
-        {
-            // The compact path computes p̂ over tiles and over the shortlist, so p̂ of an item must not depend on the
-            // other logits of the call (a softmax over the catalogue does).
-            Span<float> a = stackalloc float[32];
-            Span<float> b = stackalloc float[32];
-            for (int i = 0; i < a.Length; i++)
-            {
-                a[i] = (i - 16) * 0.25f;
-                b[i] = i == 0 ? a[0] : 3f + i;
-            }
-
-            encoder.ComputeProbabilities(a, a);
-            encoder.ComputeProbabilities(b, b);
-            if (!a[0].Equals(b[0]))
-            {
-                throw new ArgumentException(
-                    $"IpgOptions.CompactTable needs an element-wise p̂, but the encoder's ({encoder.GetType().Name}) ComputeProbabilities depends on the other logits of the call (a softmax over the catalogue); set IpgOptions.Acceptance or drop CompactTable.",
-                    nameof(options));
-            }
-        }
-    }
-
-    /// <summary>The shortest probability lane of the exact re-score, so that p̂ takes the same vector path as over the catalogue.</summary>
-    private const int CompactLane = 64;
 
     /// <summary>The per-call facts the chain passes to the guidance model.</summary>
     private readonly ref struct Request(ReadOnlySpan<int> history, bool hasHistory, int userIndex, float strength)

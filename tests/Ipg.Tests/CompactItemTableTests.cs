@@ -290,6 +290,57 @@ public class CompactItemTableTests
         differing.Should().BeLessThan(200);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(5)]
+    [InlineData(17)]
+    [InlineData(40)]
+    public void A_batch_shares_each_pass_over_the_table_and_equals_each_users_own_compact_call(int users)
+    {
+        // M = K makes the compact path differ from fp32 for some users, so equality here shows that every user of a
+        // block goes through the first stage exactly as alone, not only that both paths find the fp32 list.
+        const int n = 5000;
+        const int d = 48;
+        const int k = 10;
+        var random = new Random(users);
+        var plain = TestData.RandomTable(n, d, seed: 31);
+        var biases = Enumerable.Range(0, n + 1).Select(i => i == 0 ? 0f : (float)(random.NextDouble() - 0.5)).ToArray();
+        var items = new ItemEmbeddingTable(n, d, plain.Rows, biases);
+        var compact = new CompactItemTable(items);
+        var embeddings = TestData.RandomVector(users * d, random, scale: 4f / MathF.Sqrt(d));
+        var mask = new ExclusionMask(users, n);
+        for (int u = 0; u < users; u++)
+        {
+            for (int e = 0; e < 20; e++)
+            {
+                mask.Add(u, random.Next(1, n + 1));
+            }
+        }
+
+        foreach (var options in new[] { IpgOptions.Default, IpgOptions.Paper, TestData.LinearFallback with { Strength = 0.6f } })
+        {
+            foreach (int? shortlist in new int?[] { k, null })
+            {
+                var reranker = new IpgReranker(new InMemoryEncoder(items), options with { CompactTable = compact, CompactShortlist = shortlist });
+                var targets = Enumerable.Range(0, users).Select(u => reranker.PrepareTarget(1 + (u * 97 % n))).ToArray();
+                foreach (float strength in new[] { 0f, 0.35f, 1f })
+                {
+                    var batch = new RankedItem[users * k];
+                    var counts = new int[users];
+                    reranker.RerankBatch(embeddings, targets, k, batch, counts, mask, strength);
+                    for (int u = 0; u < users; u++)
+                    {
+                        var alone = new RankedItem[k];
+                        int[] excluded = [.. Enumerable.Range(1, n).Where(id => mask.Contains(u, id))];
+                        int written = reranker.RerankCatalogue(embeddings.AsSpan(u * d, d), targets[u], alone, excluded, strength);
+                        counts[u].Should().Be(written);
+                        batch.AsSpan(u * k, k).ToArray().Should().Equal(alone, $"{options.Guidance.Name}, M {shortlist}, λ {strength}, user {u} of {users}");
+                    }
+                }
+            }
+        }
+    }
+
     [Fact]
     public void A_small_catalogue_scores_every_item_in_fp32()
     {
