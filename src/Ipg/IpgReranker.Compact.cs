@@ -31,7 +31,7 @@ public sealed partial class IpgReranker
     }
 
     /// <summary>How many candidates the compact first stage holds at most: twice the lane and one tile's worth before it cuts back.</summary>
-    private static int CompactCandidateCapacity(int lane) => (2 * lane) + CompactItemTable.Tile;
+    private static int CompactCandidateCapacity(int lane) => (4 * lane) + CompactItemTable.Tile;
 
     /// <summary>The lane length of <see cref="ScoringScratch"/> a compact call of shortlist <paramref name="shortlist"/> needs.</summary>
     private static int CompactScratchLength(int shortlist)
