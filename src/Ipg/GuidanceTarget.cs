@@ -28,6 +28,8 @@ public sealed class GuidanceTarget
     private readonly float[] _dots;
     private readonly WeightedItem[] _components;
     private float[]? _cosines;
+    private int[]? _dotExtremes;
+    private int[]? _cosineExtremes;
     private string? _description;
 
     private GuidanceTarget(ItemEmbeddingTable items, TargetKind kind, int itemId, WeightedItem[] components, float[] direction, float norm, float[] cosineDirection, float cosineScale)
@@ -224,6 +226,18 @@ public sealed class GuidanceTarget
         return denominator > 0f ? dotWithCosineDirection / denominator : 0f;
     }
 
+    /// <summary>The per-item term a <see cref="Guidance.ITermGuidance"/> model reads (index = item id).</summary>
+    internal ReadOnlySpan<float> Term(Guidance.TargetTerm term) => term == Guidance.TargetTerm.Dots ? TargetDots : TargetCosines;
+
+    /// <summary>The ids of the least and the greatest value of <see cref="Term"/> over items 1..N (the lower id on ties); computed on first use.</summary>
+    internal (int MinId, int MaxId) TermExtremes(Guidance.TargetTerm term)
+    {
+        var extremes = term == Guidance.TargetTerm.Dots
+            ? _dotExtremes ?? LazyInitializer.EnsureInitialized(ref _dotExtremes, ComputeDotExtremes)
+            : _cosineExtremes ?? LazyInitializer.EnsureInitialized(ref _cosineExtremes, ComputeCosineExtremes);
+        return (extremes[0], extremes[1]);
+    }
+
     /// <summary>True when <see cref="CosineCore"/> takes <see cref="Dot"/> as its first argument (C = t).</summary>
     internal bool CosineDirectionIsDirection => ReferenceEquals(_cosineDirection, _direction);
 
@@ -238,6 +252,16 @@ public sealed class GuidanceTarget
                 $"Target {Description} was prepared over a different item table (N = {Items.ItemCount}, d = {Items.Dimension}) than the encoder's (N = {items.ItemCount}, d = {items.Dimension}); prepare it from the encoder's ItemEmbeddings.",
                 paramName);
         }
+    }
+
+    private int[] ComputeDotExtremes() => Extremes(TargetDots);
+
+    private int[] ComputeCosineExtremes() => Extremes(TargetCosines);
+
+    private static int[] Extremes(ReadOnlySpan<float> perItem)
+    {
+        Scoring.TermExtremes(perItem, default, out int min, out int max);
+        return [min, max];
     }
 
     private float[] ComputeCosines()

@@ -45,9 +45,33 @@ public sealed record IpgOptions
     /// </summary>
     public AcceptanceCalibration? Acceptance { get; init; }
 
+    /// <summary>
+    /// Opt-in two-stage catalogue scoring for large catalogues: null (default) scores every item in fp32. With a
+    /// table built from the encoder's <see cref="ISequentialEncoder.ItemEmbeddings"/>, the catalogue-wide calls
+    /// (<see cref="IpgReranker.RerankCatalogue"/>, <c>Recommend</c>, <c>RerankBatch</c>) compute every item's ranking
+    /// key from int8 logits in one pass over this table, keep the best <see cref="CompactShortlist"/> by that key,
+    /// re-score them exactly in fp32 and return the exact top-K of the shortlist: the result equals the fp32 path
+    /// whenever the fp32 top-K is in the shortlist (docs/performance.md, "Large catalogues", measures how often).
+    /// Candidate-list calls are always exact.
+    /// </summary>
+    /// <remarks>
+    /// Needs a guidance model whose g does not depend on p̂ — <see cref="LinearGuidance"/> (every form, also a
+    /// <see cref="LookAheadFit"/>'s) or <see cref="CosineGuidance"/> — and an element-wise p̂ (the sigmoid, or
+    /// <see cref="Acceptance"/>); the re-ranker's constructor refuses anything else (an exact look-ahead, a planned or
+    /// custom model, an encoder whose p̂ is a softmax over the catalogue) rather than fall back silently.
+    /// </remarks>
+    public CompactItemTable? CompactTable { get; init; }
+
+    /// <summary>
+    /// M, how many items the compact first stage passes to the exact re-score (<see cref="CompactTable"/>): null
+    /// (default) means <c>max(4·K, 256)</c>; a smaller value than K counts as K. When M is more than half the
+    /// catalogue, the call scores every item in fp32 instead (the same result). Ignored without a compact table.
+    /// </summary>
+    public int? CompactShortlist { get; init; }
+
     /// <summary>Throws when an option is out of range.</summary>
     /// <exception cref="ArgumentNullException"><see cref="Guidance"/> is null.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">The negative-guidance policy is undefined, or λ is not a finite value in <c>[0, 1]</c>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The negative-guidance policy is undefined, λ is not a finite value in <c>[0, 1]</c>, or the compact shortlist is below 1.</exception>
     public void Validate()
     {
         if (Guidance is null)
@@ -62,6 +86,10 @@ public sealed record IpgOptions
 
         ValidateStrength(Strength, nameof(Strength));
         Acceptance?.Validate();
+        if (CompactShortlist is < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(CompactShortlist), CompactShortlist, "The compact shortlist M must be at least 1 (null = max(4·K, 256)).");
+        }
     }
 
     /// <summary>Throws unless λ is a finite value in <c>[0, 1]</c>.</summary>

@@ -37,7 +37,7 @@ namespace Ipg;
 /// <para>Observability: metrics and activities under <see cref="IpgTelemetry"/>; a warning through the
 /// logger when no candidate has positive guidance.</para>
 /// </remarks>
-public sealed class IpgReranker
+public sealed partial class IpgReranker
 {
     private readonly ILogger _logger;
 
@@ -47,11 +47,20 @@ public sealed class IpgReranker
     /// <param name="logger">Receives start-up information and negative-guidance warnings; none when null.</param>
     /// <exception cref="ArgumentNullException"><paramref name="encoder"/> is null, or the options have no guidance model.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range (see <see cref="IpgOptions.Validate"/>).</exception>
+    /// <exception cref="ArgumentException">
+    /// <see cref="IpgOptions.CompactTable"/> is set but was built from another table than the encoder's, or the guidance
+    /// model or the encoder's p̂ cannot take the compact path (see <see cref="IpgOptions.CompactTable"/>).
+    /// </exception>
     public IpgReranker(ISequentialEncoder encoder, IpgOptions? options = null, ILogger<IpgReranker>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(encoder);
         options ??= IpgOptions.Default;
         options.Validate();
+        if (options.CompactTable is { } compact)
+        {
+            ValidateCompactTable(encoder, options, compact);
+        }
+
         Encoder = encoder;
         Options = options;
         _logger = logger ?? (ILogger)NullLogger.Instance;
@@ -102,7 +111,7 @@ public sealed class IpgReranker
         float lambda = ResolveStrength(strength);
         var items = ValidateCommon(userEmbedding, target, destination.Length);
         items.ValidateItemIds(excludedItems, nameof(excludedItems));
-        using var scratch = new ScoringScratch(items.ItemCount, destination.Length, items.ItemCount);
+        using var scratch = CatalogueScratch(destination.Length);
         Scoring.MarkIds(excludedItems, scratch.Bits);
         var request = new Request(default, false, -1, lambda);
         return RerankCore(userEmbedding, target, ReadOnlySpan<int>.Empty, excludedItems.IsEmpty ? default : scratch.Bits, destination, scratch, request);
@@ -208,7 +217,7 @@ public sealed class IpgReranker
                     $"The encoder ({Encoder.GetType().Name}) returned a user representation whose component {bad} is {user[bad]} for a history of {history.Length} items; nothing was ranked.");
             }
 
-            using var scratch = new ScoringScratch(items.ItemCount, destination.Length, items.ItemCount);
+            using var scratch = CatalogueScratch(destination.Length);
             Scoring.MarkIds(excludedItems, scratch.Bits);
             var request = new Request(history, true, -1, lambda);
             return RerankCore(user, target, ReadOnlySpan<int>.Empty, excludedItems.IsEmpty ? default : scratch.Bits, destination, scratch, request);
@@ -230,8 +239,12 @@ public sealed class IpgReranker
     /// <param name="counts">One entry per user: how many entries of its row were written.</param>
     /// <param name="exclusions">Per-user exclusions (user index = row index), or null.</param>
     /// <param name="strength">λ in <c>[0, 1]</c> for this call; <see cref="IpgOptions.Strength"/> when null.</param>
-    /// <param name="cancellationToken">Cancels between users.</param>
-    /// <remarks>No histories are passed, so a look-ahead model that needs them scores with its shortlist model (use <c>IpgPolicy</c> (Ipg.Simulation) with histories).</remarks>
+    /// <param name="cancellationToken">Cancels between users (between blocks of up to 8 users on the compact path).</param>
+    /// <remarks>
+    /// <para>No histories are passed, so a look-ahead model that needs them scores with its shortlist model (use <c>IpgPolicy</c> (Ipg.Simulation) with histories).</para>
+    /// <para>With <see cref="IpgOptions.CompactTable"/>, blocks of up to 8 users share each pass over the int8 table
+    /// (the lists are those of <see cref="RerankCatalogue"/> for each user, bit for bit).</para>
+    /// </remarks>
     /// <exception cref="ArgumentException">Lengths disagree, a user vector has a NaN or infinite component (nothing is written), or the exclusion mask has another shape.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is below 1, or λ is out of range.</exception>
     /// <exception cref="OperationCanceledException">Cancelled; rows already written stay valid.</exception>
@@ -249,7 +262,8 @@ public sealed class IpgReranker
     /// <param name="counts">One entry per user: how many entries of its row were written.</param>
     /// <param name="exclusions">Per-user exclusions (user index = row index), or null.</param>
     /// <param name="strength">λ in <c>[0, 1]</c> for this call; <see cref="IpgOptions.Strength"/> when null.</param>
-    /// <param name="cancellationToken">Cancels between users.</param>
+    /// <param name="cancellationToken">Cancels between users (between blocks of up to 8 users on the compact path).</param>
+    /// <remarks>With <see cref="IpgOptions.CompactTable"/>, blocks of up to 8 users share each pass over the int8 table.</remarks>
     /// <exception cref="ArgumentNullException"><paramref name="targets"/> or one of its entries is null.</exception>
     /// <exception cref="ArgumentException">Lengths disagree (one target per user), a target comes from another table, a user vector is not finite, or the mask has another shape.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is below 1, or λ is out of range.</exception>
@@ -304,6 +318,20 @@ public sealed class IpgReranker
         // other rows had already been written.
         ValidateFiniteRows(userEmbeddings.Span, d, nameof(userEmbeddings));
         var options = new ParallelOptions { CancellationToken = cancellationToken };
+        int shortlist = CompactShortlistSize(count, Encoder.ItemCount);
+        if (shortlist > 0)
+        {
+            // The compact path scores blocks of users per pass over the int8 table (as many blocks as cores, up to
+            // CompactBatchUsers users each): the same lists as one user at a time, with the table read once per block.
+            int block = Math.Clamp((users + Environment.ProcessorCount - 1) / Environment.ProcessorCount, 1, CompactBatchUsers);
+            Parallel.For(0, (users + block - 1) / block, options, b =>
+            {
+                int first = b * block;
+                RerankCompactBlock(userEmbeddings.Span, first, Math.Min(block, users - first), target, targets, count, destination.Span, counts.Span, exclusions, lambda, shortlist);
+            });
+            return;
+        }
+
         Parallel.For(0, users, options, u =>
         {
             var user = userEmbeddings.Span.Slice(u * d, d);
@@ -316,8 +344,8 @@ public sealed class IpgReranker
     /// <summary>One user, catalogue-wide (a policy call, a batch row): validated, scratch rented, the chain run once.</summary>
     internal int RerankUser(ReadOnlySpan<int> history, bool hasHistory, int userIndex, ReadOnlySpan<float> user, GuidanceTarget target, Span<RankedItem> destination, ReadOnlySpan<ulong> excluded, float strength)
     {
-        var items = ValidateCommon(user, target, destination.Length);
-        using var scratch = new ScoringScratch(items.ItemCount, destination.Length, items.ItemCount);
+        ValidateCommon(user, target, destination.Length);
+        using var scratch = CatalogueScratch(destination.Length);
         return RerankCore(user, target, ReadOnlySpan<int>.Empty, excluded, destination, scratch, new Request(history, hasHistory, userIndex, strength));
     }
 
@@ -335,11 +363,19 @@ public sealed class IpgReranker
     /// NaN guidance gives a NaN key (not a candidate).
     /// </summary>
     internal void RankingKeys(ReadOnlySpan<float> p, ReadOnlySpan<float> g, Span<float> scores, Span<float> keys, float strength, ReadOnlySpan<int> ids, ReadOnlySpan<ulong> excluded)
+        => RankingKeys(p, g, scores, keys, strength, strength < 1f ? Scoring.MaxMagnitudeIgnoringNaN(g, ids, excluded) : 0f);
+
+    /// <summary>
+    /// <see cref="RankingKeys(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{float}, float, ReadOnlySpan{int}, ReadOnlySpan{ulong})"/>
+    /// with S (max |g| over the request's candidates) given: the compact path computes it over the whole catalogue
+    /// and scores a part of it at a time. Element-wise: <paramref name="scores"/> may alias p̂'s logits, and
+    /// <paramref name="keys"/> may alias <paramref name="g"/>.
+    /// </summary>
+    internal void RankingKeys(ReadOnlySpan<float> p, ReadOnlySpan<float> g, Span<float> scores, Span<float> keys, float strength, float scale)
     {
         ReadOnlySpan<float> shifted = g;
         if (strength < 1f)
         {
-            float scale = Scoring.MaxMagnitudeIgnoringNaN(g, ids, excluded);
             TensorPrimitives.Multiply(g, strength, keys);
             TensorPrimitives.Add(keys, (1f - strength) * scale, keys);
             shifted = keys;
@@ -403,6 +439,7 @@ public sealed class IpgReranker
         }
 
         long started = Stopwatch.GetTimestamp();
+        int shortlist = catalogue ? CompactShortlistSize(destination.Length, n) : 0;
         using var activity = IpgTelemetry.Source.StartActivity("Ipg.Rerank");
         if (activity is not null)
         {
@@ -412,30 +449,52 @@ public sealed class IpgReranker
             activity.SetTag("ipg.strength", request.Strength);
             activity.SetTag("ipg.candidates", n);
             activity.SetTag("ipg.k", destination.Length);
+            if (shortlist > 0)
+            {
+                activity.SetTag("ipg.compact.shortlist", shortlist);
+            }
         }
 
-        var logits = scratch.Logits[..n];
-        var p = scratch.Probabilities[..n];
-        var g = scratch.Guidance[..n];
-        var keys = scratch.Keys[..n];
-
-        if (catalogue)
+        int written;
+        if (shortlist > 0)
         {
-            Scoring.CatalogueLogits(user, items, logits);
+            written = RerankCompact(user, target, excluded, destination, scratch, shortlist, request);
         }
         else
         {
-            Scoring.CandidateLogits(user, items, ids, logits);
+            var logits = scratch.Logits[..n];
+            if (catalogue)
+            {
+                Scoring.CatalogueLogits(user, items, logits);
+            }
+            else
+            {
+                Scoring.CandidateLogits(user, items, ids, logits);
+            }
+
+            written = RankFromLogits(user, target, ids, excluded, logits, scratch.Probabilities[..n], scratch.Guidance[..n], scratch.Keys[..n], scratch.Order[..destination.Length], destination, request, float.NaN, n);
         }
 
-        if (Options.Acceptance is { } acceptance)
-        {
-            acceptance.Apply(logits, p);
-        }
-        else
-        {
-            Encoder.ComputeProbabilities(logits, p);
-        }
+        IpgTelemetry.CandidatesScored.Add(n);
+        IpgTelemetry.RerankDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+        return written;
+    }
+
+    /// <summary>
+    /// The chain from the logits on: p̂, g (the guidance model), the ranking keys, top-K, the entries. The probability
+    /// lane may be longer than the candidates (the compact re-score pads it so that p̂ takes the catalogue's vector
+    /// path); <paramref name="logitLane"/> has the same length. <paramref name="scale"/> is S for λ &lt; 1, or NaN to
+    /// compute it over these candidates. <paramref name="scored"/> is what the warning reports as scored.
+    /// </summary>
+    private int RankFromLogits(ReadOnlySpan<float> user, GuidanceTarget target, ReadOnlySpan<int> ids, ReadOnlySpan<ulong> excluded, Span<float> logitLane, Span<float> probabilityLane, Span<float> guidance, Span<float> keyLane, Span<int> order, Span<RankedItem> destination, in Request request, float scale, int scored)
+    {
+        bool catalogue = ids.IsEmpty;
+        int n = catalogue ? target.Items.ItemCount : ids.Length;
+        Probabilities(logitLane, probabilityLane);
+        var logits = logitLane[..n];
+        var p = probabilityLane[..n];
+        var g = guidance[..n];
+        var keys = keyLane[..n];
 
         // r = p̂ · g ends up in Logits' place (the logits are no longer needed once the keys exist).
         var r = logits;
@@ -450,14 +509,21 @@ public sealed class IpgReranker
         {
             var context = new GuidanceContext(this, user, request.History, request.HasHistory, request.UserIndex, target, ids, n, p, excluded, destination.Length, request.Strength);
             Options.Guidance.ComputeGuidance(context, g);
-            RankingKeys(p, g, r, keys, request.Strength, ids, excluded);
+            if (float.IsNaN(scale))
+            {
+                RankingKeys(p, g, r, keys, request.Strength, ids, excluded);
+            }
+            else
+            {
+                RankingKeys(p, g, r, keys, request.Strength, scale);
+            }
+
             if (request.Strength < 1f)
             {
                 TensorPrimitives.Multiply(p, g, r);
             }
         }
 
-        var order = scratch.Order[..destination.Length];
         int written = TopKSelector.Select<float>(keys, ids, excluded, order);
         for (int k = 0; k < written; k++)
         {
@@ -472,13 +538,24 @@ public sealed class IpgReranker
             if (TensorPrimitives.Max(g) <= 0f)
             {
                 IpgTelemetry.NegativeGuidance.Add(1);
-                Log.NoPositiveGuidance(_logger, target.Description, n, Options.NegativeGuidance);
+                Log.NoPositiveGuidance(_logger, target.Description, scored, Options.NegativeGuidance);
             }
         }
 
-        IpgTelemetry.CandidatesScored.Add(n);
-        IpgTelemetry.RerankDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
         return written;
+    }
+
+    /// <summary>p̂ of the logits: the options' calibration, or the encoder's own.</summary>
+    private void Probabilities(ReadOnlySpan<float> logits, Span<float> destination)
+    {
+        if (Options.Acceptance is { } acceptance)
+        {
+            acceptance.Apply(logits, destination);
+        }
+        else
+        {
+            Encoder.ComputeProbabilities(logits, destination);
+        }
     }
 
     /// <summary>The per-call facts the chain passes to the guidance model.</summary>

@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -95,6 +96,122 @@ internal static class Scoring
         }
 
         return max;
+    }
+
+    /// <summary>
+    /// <c>max[b] = max_j values[b + j·L]</c> and <c>min[b]</c> likewise, for L = <c>max.Length</c> lanes and
+    /// <c>values.Length / L</c> rows (a whole number): column maxima and minima of <paramref name="values"/> seen as a
+    /// row-major matrix of L columns — the per-block bounds of the compact first stage, one vector operation per
+    /// eight columns and row.
+    /// </summary>
+    public static void StridedMaxMin(ReadOnlySpan<float> values, Span<float> max, Span<float> min)
+    {
+        int lanes = max.Length;
+        int rows = values.Length / lanes;
+        values[..lanes].CopyTo(max);
+        values[..lanes].CopyTo(min);
+        int b = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            ref float v0 = ref MemoryMarshal.GetReference(values);
+            ref float max0 = ref MemoryMarshal.GetReference(max);
+            ref float min0 = ref MemoryMarshal.GetReference(min);
+            for (; b <= lanes - Vector256<float>.Count; b += Vector256<float>.Count)
+            {
+                var hi = Vector256.LoadUnsafe(ref v0, (nuint)b);
+                var lo = hi;
+                for (int j = 1; j < rows; j++)
+                {
+                    var x = Vector256.LoadUnsafe(ref v0, (nuint)((j * lanes) + b));
+                    hi = Vector256.Max(hi, x);
+                    lo = Vector256.Min(lo, x);
+                }
+
+                hi.StoreUnsafe(ref max0, (nuint)b);
+                lo.StoreUnsafe(ref min0, (nuint)b);
+            }
+        }
+
+        for (; b < lanes; b++)
+        {
+            for (int j = 1; j < rows; j++)
+            {
+                float x = values[(j * lanes) + b];
+                max[b] = MathF.Max(max[b], x);
+                min[b] = MathF.Min(min[b], x);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Writes the positions p (ascending) with <c>values[p] ≥ threshold</c> into <paramref name="positions"/>; NaN
+    /// counts as passing. Blocks of eight all below the threshold are skipped with one vector compare.
+    /// </summary>
+    /// <returns>How many positions were written.</returns>
+    public static int IndicesAtLeast(ReadOnlySpan<float> values, float threshold, Span<int> positions)
+    {
+        int count = 0;
+        int p = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            ref float v0 = ref MemoryMarshal.GetReference(values);
+            var t = Vector256.Create(threshold);
+            for (; p <= values.Length - Vector256<float>.Count; p += Vector256<float>.Count)
+            {
+                var below = Vector256.LessThan(Vector256.LoadUnsafe(ref v0, (nuint)p), t);
+                uint pass = ~below.ExtractMostSignificantBits() & 0xFFu;
+                while (pass != 0)
+                {
+                    positions[count++] = p + BitOperations.TrailingZeroCount(pass);
+                    pass &= pass - 1;
+                }
+            }
+        }
+
+        for (; p < values.Length; p++)
+        {
+            if (!(values[p] < threshold))
+            {
+                positions[count++] = p;
+            }
+        }
+
+        return count;
+    }
+
+    /// <summary>
+    /// The ids of the least and the greatest of <c>perItem[1..N]</c> (index = item id) over the ids not set in
+    /// <paramref name="excluded"/> (empty = none excluded); the lower id on ties. False when every id is excluded.
+    /// </summary>
+    public static bool TermExtremes(ReadOnlySpan<float> perItem, ReadOnlySpan<ulong> excluded, out int minId, out int maxId)
+    {
+        minId = 0;
+        maxId = 0;
+        float min = float.PositiveInfinity;
+        float max = float.NegativeInfinity;
+        bool check = !excluded.IsEmpty;
+        for (int id = 1; id < perItem.Length; id++)
+        {
+            if (check && (excluded[id >> 6] & (1UL << (id & 63))) != 0)
+            {
+                continue;
+            }
+
+            float v = perItem[id];
+            if (minId == 0 || v < min)
+            {
+                min = v;
+                minId = id;
+            }
+
+            if (maxId == 0 || v > max)
+            {
+                max = v;
+                maxId = id;
+            }
+        }
+
+        return minId != 0;
     }
 
     /// <summary>Gathers <c>values[ids[p]]</c> into <paramref name="destination"/>, or copies <c>values[1..]</c> when ids is empty.</summary>

@@ -65,6 +65,40 @@ public class IpgRerankerAllocationTests
         }
     }
 
+    [Fact]
+    public void The_compact_catalogue_path_allocates_nothing_in_steady_state()
+    {
+        var plain = TestData.RandomTable(20_000, 48, seed: 4);
+        var biases = Enumerable.Range(0, 20_001).Select(i => i * 1e-4f).ToArray();
+        foreach (var items in new[] { plain, new ItemEmbeddingTable(20_000, 48, plain.Rows, biases) })
+        {
+            var encoder = new InMemoryEncoder(items, maxHistoryLength: 70);
+            var compact = new CompactItemTable(items);
+            int[] history = Enumerable.Range(0, 40).Select(i => 1 + (i * 37 % 20_000)).ToArray();
+            var user = new float[48];
+            encoder.Encode(history, user);
+            var dest = new RankedItem[10];
+            var batch = new RankedItem[10];
+            var counts = new int[1];
+            foreach (var model in new IGuidanceModel[] { CosineGuidance.Instance, LinearGuidance.Default })
+            {
+                var reranker = new IpgReranker(encoder, new IpgOptions { Guidance = model, CompactTable = compact });
+                var target = reranker.PrepareTarget(7);
+                var (minId, _) = target.TermExtremes(model is CosineGuidance ? TargetTerm.Cosines : TargetTerm.Dots);
+                int[] excluded = [3, 5, minId];
+                void Round()
+                {
+                    reranker.RerankCatalogue(user, target, dest, excluded);
+                    reranker.RerankCatalogue(user, target, dest, excluded, strength: 0f);
+                    reranker.RerankCatalogue(user, target, dest, strength: 1f);
+                    reranker.Recommend(history, target, dest, excluded);
+                }
+
+                SteadyStateAllocation(Round).Should().Be(0, model.Name);
+            }
+        }
+    }
+
     [Theory]
     [InlineData(SasRecKernel.Managed)]
     [InlineData(SasRecKernel.OnnxRuntime)]

@@ -9,7 +9,7 @@ namespace Ipg.Guidance;
 /// zero-norm vector has cosine 0 with everything. One lookup in the target's prepared
 /// <see cref="GuidanceTarget.TargetCosines"/> per candidate. Immutable and thread-safe.
 /// </summary>
-public sealed class CosineGuidance : IGuidanceModel
+public sealed class CosineGuidance : IGuidanceModel, ITermGuidance
 {
     private CosineGuidance()
     {
@@ -29,7 +29,7 @@ public sealed class CosineGuidance : IGuidanceModel
         float userCosine = target.Cosine(context.UserEmbedding);
         if (context.IsCatalogue)
         {
-            TensorPrimitives.Subtract(cosines.Slice(1, guidance.Length), userCosine, guidance);
+            ((ITermGuidance)this).Guidance(cosines.Slice(1, guidance.Length), userCosine, guidance);
         }
         else
         {
@@ -37,6 +37,15 @@ public sealed class CosineGuidance : IGuidanceModel
             TensorPrimitives.Subtract(guidance, userCosine, guidance);
         }
     }
+
+    /// <inheritdoc />
+    TargetTerm ITermGuidance.Term => TargetTerm.Cosines;
+
+    /// <inheritdoc />
+    float ITermGuidance.UserTerm(GuidanceTarget target, ReadOnlySpan<float> user) => target.Cosine(user);
+
+    /// <inheritdoc />
+    void ITermGuidance.Guidance(ReadOnlySpan<float> terms, float userTerm, Span<float> guidance) => TensorPrimitives.Subtract(terms, userTerm, guidance);
 
     /// <inheritdoc />
     public override string ToString() => Name;

@@ -17,7 +17,7 @@ namespace Ipg.Guidance;
 /// One lookup in the target's prepared <see cref="GuidanceTarget.TargetDots"/> and one multiply-add per candidate.
 /// Linear in t, so a campaign's g is the weighted sum of its items' g. Immutable and thread-safe.
 /// </summary>
-public sealed class LinearGuidance : IGuidanceModel, IEquatable<LinearGuidance>
+public sealed class LinearGuidance : IGuidanceModel, IEquatable<LinearGuidance>, ITermGuidance
 {
     private LinearGuidance(float itemWeight, float userWeight, string name)
     {
@@ -85,6 +85,21 @@ public sealed class LinearGuidance : IGuidanceModel, IEquatable<LinearGuidance>
         var dots = target.TargetDots;
         float userDotTarget = target.Dot(context.UserEmbedding);
         var source = context.IsCatalogue ? dots.Slice(1, guidance.Length) : Gathered(context, dots, guidance);
+        Apply(source, userDotTarget, guidance);
+    }
+
+    /// <inheritdoc />
+    TargetTerm ITermGuidance.Term => TargetTerm.Dots;
+
+    /// <inheritdoc />
+    float ITermGuidance.UserTerm(GuidanceTarget target, ReadOnlySpan<float> user) => target.Dot(user);
+
+    /// <inheritdoc />
+    void ITermGuidance.Guidance(ReadOnlySpan<float> terms, float userTerm, Span<float> guidance) => Apply(terms, userTerm, guidance);
+
+    /// <summary>g from the items' <c>t·ê_i</c> (<paramref name="source"/>, may alias <paramref name="guidance"/>) and <c>t·ê_u</c>.</summary>
+    private void Apply(ReadOnlySpan<float> source, float userDotTarget, Span<float> guidance)
+    {
         if (UserWeight == -ItemWeight)
         {
             // (t·ê_i − t·ê_u)·b: the Increase form as the paper writes it (and as Ipg computed it before the seam).
