@@ -11,4 +11,19 @@ internal static class BenchData
             .Select(_ => (ReadOnlyMemory<int>)Enumerable.Range(0, length).Select(_ => random.Next(1, items + 1)).ToArray())
             .ToArray();
     }
+
+    /// <summary>
+    /// The scoring benchmarks' table: N × d values uniform in [−0.5, 0.5), drawn from <paramref name="random"/> (which the
+    /// caller goes on drawing its users from, so every benchmark on seed 42 sees the same table and users).
+    /// </summary>
+    public static ItemEmbeddingTable UniformTable(int itemCount, int dimension, Random random)
+    {
+        var rows = new float[itemCount * dimension];
+        for (int i = 0; i < rows.Length; i++)
+        {
+            rows[i] = (float)(random.NextDouble() - 0.5);
+        }
+
+        return ItemEmbeddingTable.FromItemRows(itemCount, dimension, rows);
+    }
 }

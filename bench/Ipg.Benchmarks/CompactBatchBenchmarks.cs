@@ -34,13 +34,7 @@ public class CompactBatchBenchmarks
     public void Setup()
     {
         var random = new Random(42);
-        var rows = new float[N * D];
-        for (int i = 0; i < rows.Length; i++)
-        {
-            rows[i] = (float)(random.NextDouble() - 0.5);
-        }
-
-        var items = ItemEmbeddingTable.FromItemRows(N, D, rows);
+        var items = BenchData.UniformTable(N, D, random);
         var encoder = new InMemoryEncoder(items);
         _fp32 = new IpgReranker(encoder, IpgOptions.Default);
         _compact = new IpgReranker(encoder, IpgOptions.Default with { CompactTable = new CompactItemTable(items) });

@@ -43,13 +43,7 @@ public class CompactScoringBenchmarks
     {
         // The same table and user as ScoringBenchmarks (uniform in [−0.5, 0.5), seed 42).
         var random = new Random(42);
-        var rows = new float[N * D];
-        for (int i = 0; i < rows.Length; i++)
-        {
-            rows[i] = (float)(random.NextDouble() - 0.5);
-        }
-
-        _items = ItemEmbeddingTable.FromItemRows(N, D, rows);
+        _items = BenchData.UniformTable(N, D, random);
         _compact = new CompactItemTable(_items);
         var encoder = new InMemoryEncoder(_items);
         _paper = new IpgReranker(encoder, IpgOptions.Paper);

@@ -36,13 +36,7 @@ public class ScoringBenchmarks
     public void Setup()
     {
         var random = new Random(42);
-        var rows = new float[N * D];
-        for (int i = 0; i < rows.Length; i++)
-        {
-            rows[i] = (float)(random.NextDouble() - 0.5);
-        }
-
-        _items = ItemEmbeddingTable.FromItemRows(N, D, rows);
+        _items = BenchData.UniformTable(N, D, random);
         _reranker = new IpgReranker(new InMemoryEncoder(_items), IpgOptions.Paper);
         _target = _reranker.PrepareTarget(7);
         _user = new float[D];
